@@ -1,0 +1,333 @@
+"""Every expected failure, one small frozen dataclass each, carrying its user-facing message.
+
+Presenters match on these types; nothing here holds a secret, so any of them may be printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOGIN_HINT = "Run `bm cloud login`."
+API_KEY_RULE = "keys must start with 'bmc_' followed by at least 8 letters, digits, '-' or '_'"
+
+
+@dataclass(frozen=True)
+class InvalidApiKey:
+    """A key that breaks the `bmc_` rules; `reason` never quotes the key itself."""
+
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"Invalid API key: {API_KEY_RULE} ({self.reason})."
+
+
+@dataclass(frozen=True)
+class InvalidBoolean:
+    variable: str
+    value: str
+
+    @property
+    def message(self) -> str:
+        shown = self.value if len(self.value) <= 20 and self.value.isprintable() else "…"
+        return (
+            f"{self.variable} must be true/false (also 1/0, yes/no, on/off), "
+            f"not {shown!r}: fix or unset it."
+        )
+
+
+@dataclass(frozen=True)
+class ConflictingRouting:
+    @property
+    def message(self) -> str:
+        return (
+            "Conflicting settings: BASIC_MEMORY_FORCE_LOCAL and BASIC_MEMORY_FORCE_CLOUD "
+            "are both on; unset one of them."
+        )
+
+
+@dataclass(frozen=True)
+class InsecureHost:
+    setting: str
+    url: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.setting} must be an https:// URL (http:// only for 127.0.0.1, ::1 or "
+            f"localhost), not {self.url!r}."
+        )
+
+
+@dataclass(frozen=True)
+class NotLoggedIn:
+    @property
+    def message(self) -> str:
+        return f"Not logged in to Basic Memory Cloud. {LOGIN_HINT}"
+
+
+@dataclass(frozen=True)
+class SessionExpired:
+    @property
+    def message(self) -> str:
+        return f"Your session has expired. {LOGIN_HINT}"
+
+
+@dataclass(frozen=True)
+class OAuthRequired:
+    @property
+    def message(self) -> str:
+        return (
+            "Creating an API key requires an OAuth session (an API key cannot create keys). "
+            f"{LOGIN_HINT}"
+        )
+
+
+@dataclass(frozen=True)
+class NoCredentialForProject:
+    project: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Project '{self.project}' routes to the cloud but no credential is available: "
+            "run `bm cloud login` or `bm cloud api-key save`."
+        )
+
+
+@dataclass(frozen=True)
+class NoCredential:
+    @property
+    def message(self) -> str:
+        return (
+            "No cloud credential: run `bm cloud login`, or save an API key with "
+            "`bm cloud api-key save`."
+        )
+
+
+@dataclass(frozen=True)
+class AccessDenied:
+    @property
+    def message(self) -> str:
+        return "Login was denied in the browser. Run `bm cloud login` to try again."
+
+
+@dataclass(frozen=True)
+class DeviceCodeExpired:
+    @property
+    def message(self) -> str:
+        return "The login code expired before it was approved. Run `bm cloud login` again."
+
+
+@dataclass(frozen=True)
+class LoginTimedOut:
+    minutes: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Login timed out after {self.minutes} minutes without approval. "
+            "Run `bm cloud login` again and approve promptly."
+        )
+
+
+@dataclass(frozen=True)
+class LoginCancelled:
+    @property
+    def message(self) -> str:
+        return "Login cancelled; nothing was saved."
+
+
+@dataclass(frozen=True)
+class ProviderError:
+    """An OAuth error code the flow has no special meaning for."""
+
+    error: str
+    description: str = ""
+
+    @property
+    def message(self) -> str:
+        detail = f": {self.description}" if self.description else ""
+        return f"The sign-in service refused the request ({self.error}{detail})."
+
+
+@dataclass(frozen=True)
+class MalformedResponse:
+    service: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"Unexpected answer from {self.service}: {self.problem}. Try again later."
+
+
+@dataclass(frozen=True)
+class ServiceUnreachable:
+    service: str
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Cannot reach {self.service} ({self.detail}). "
+            "Check your connection (and HTTPS_PROXY) and try again."
+        )
+
+
+@dataclass(frozen=True)
+class ServerError:
+    service: str
+    status: int
+
+    @property
+    def message(self) -> str:
+        return f"{self.service} answered with a server error (HTTP {self.status}). Try again later."
+
+
+@dataclass(frozen=True)
+class CredentialRejected:
+    credential: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The cloud rejected the {self.credential}. Run `bm cloud login`, or save a "
+            "valid key with `bm cloud api-key save`."
+        )
+
+
+@dataclass(frozen=True)
+class SubscriptionRequired:
+    subscribe_url: str
+    detail: str = "Active subscription required"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Active subscription required. Subscribe at {self.subscribe_url} ; if you just "
+            "subscribed, wait a few minutes and run `bm cloud login` again."
+        )
+
+
+@dataclass(frozen=True)
+class CorruptFile:
+    path: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.path} is unreadable ({self.problem}); fix or move it aside, then retry."
+
+
+@dataclass(frozen=True)
+class FileAccessError:
+    path: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"Cannot use {self.path} ({self.problem}); check the file and its permissions."
+
+
+@dataclass(frozen=True)
+class LockTimeout:
+    path: str
+    seconds: float
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Another bm command has held {self.path} for over {self.seconds:g}s; if none "
+            "is running, delete that lock file and retry."
+        )
+
+
+@dataclass(frozen=True)
+class UnknownProject:
+    name: str
+    known: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        listed = ", ".join(self.known) if self.known else "none yet; add one with `bm project add`"
+        return f"Unknown project '{self.name}'. Known projects: {listed}."
+
+
+@dataclass(frozen=True)
+class InvalidProjectName:
+    name: str
+
+    @property
+    def message(self) -> str:
+        return (
+            "Invalid project name: use 1-64 letters, digits, '.', '-' or '_' "
+            "(starting with a letter or digit)."
+        )
+
+
+@dataclass(frozen=True)
+class ProjectExists:
+    name: str
+    path: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Project '{self.name}' already exists (path {self.path}); "
+            f"remove it first with `bm project remove {self.name}`."
+        )
+
+
+@dataclass(frozen=True)
+class ConfirmationRequired:
+    action: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.action} needs confirmation: run it on a terminal or add --yes."
+
+
+@dataclass(frozen=True)
+class NoApiKeyInput:
+    @property
+    def message(self) -> str:
+        return (
+            "No API key given: pipe it on standard input (`bm cloud api-key save -`) "
+            "or run on a terminal to be prompted."
+        )
+
+
+# Failures that end a device-flow poll loop or a refresh; transport-level ones are retried.
+StorageFailure = CorruptFile | FileAccessError | LockTimeout
+TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
+SettingsFailure = InvalidBoolean | ConflictingRouting | InsecureHost
+
+AuthFailure = (
+    InvalidApiKey
+    | InvalidBoolean
+    | ConflictingRouting
+    | InsecureHost
+    | NotLoggedIn
+    | SessionExpired
+    | OAuthRequired
+    | NoCredentialForProject
+    | NoCredential
+    | AccessDenied
+    | DeviceCodeExpired
+    | LoginTimedOut
+    | LoginCancelled
+    | ProviderError
+    | MalformedResponse
+    | ServiceUnreachable
+    | ServerError
+    | CredentialRejected
+    | SubscriptionRequired
+    | CorruptFile
+    | FileAccessError
+    | LockTimeout
+    | UnknownProject
+    | InvalidProjectName
+    | ProjectExists
+    | ConfirmationRequired
+    | NoApiKeyInput
+)

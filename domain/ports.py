@@ -1,0 +1,177 @@
+"""The ports: what the use cases need from the outside world, named by capability.
+
+Every port reports expected failures as `returns` results carrying the dataclasses of
+`domain.errors`; an adapter that lets a library exception escape has a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import SecretStr
+from returns.result import Result
+
+from domain.api_key import ApiKey
+from domain.config import AppConfig
+from domain.credentials import Credential
+from domain.errors import (
+    AccessDenied,
+    AuthFailure,
+    CredentialRejected,
+    DeviceCodeExpired,
+    MalformedResponse,
+    ProviderError,
+    ServerError,
+    ServiceUnreachable,
+    SessionExpired,
+    StorageFailure,
+    SubscriptionRequired,
+)
+from domain.polling import AuthorizationPending, SlowDown
+from domain.session import TokenResponse, TokenSet
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """RFC 8628 §3.2 response; the device code is a secret and is never shown."""
+
+    device_code: SecretStr
+    user_code: str
+    verification_uri: str
+    expires_in: int
+    interval: int | None = None
+    verification_uri_complete: str | None = None
+
+    @property
+    def url_to_open(self) -> str:
+        return self.verification_uri_complete or self.verification_uri
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    key: ApiKey
+    name: str
+    key_id: str | None = None
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class BrowserUnavailable:
+    reason: str
+
+
+NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
+DeviceStartFailure = NetworkFailure | ProviderError
+PollFailure = (
+    AuthorizationPending
+    | SlowDown
+    | AccessDenied
+    | DeviceCodeExpired
+    | ProviderError
+    | NetworkFailure
+)
+RefreshFailure = SessionExpired | ProviderError | NetworkFailure
+CloudFailure = CredentialRejected | SubscriptionRequired | NetworkFailure
+
+
+class Clock(Protocol):
+    """Wall time for expiry, monotonic time for deadlines."""
+
+    def now(self) -> float: ...
+
+    def monotonic(self) -> float: ...
+
+
+class Sleeper(Protocol):
+    def sleep(self, seconds: float) -> None: ...
+
+
+class TokenStore(Protocol):
+    """`.cloud_tokens.json`. A missing file loads as None; a damaged one is a failure."""
+
+    def load(self) -> Result[TokenSet | None, StorageFailure]: ...
+
+    def save(self, tokens: TokenSet) -> Result[None, StorageFailure]: ...
+
+    def delete(self) -> Result[bool, StorageFailure]:
+        """Remove the session, even a damaged one; True when something was removed."""
+        ...
+
+    def update(
+        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
+    ) -> Result[TokenSet, AuthFailure]:
+        """Under the cross-process lock: re-read, apply `change`, save what it returns.
+
+        Nothing is written when `change` fails or returns the session it was given.
+        """
+        ...
+
+
+class ConfigStore(Protocol):
+    """`config.yaml`. A missing file loads as an empty config; a damaged one is a failure."""
+
+    def load(self) -> Result[AppConfig, StorageFailure]: ...
+
+    def update(
+        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
+    ) -> Result[AppConfig, AuthFailure]:
+        """Under the cross-process lock: re-read, apply `change`, write the result atomically.
+
+        When `change` fails the file is left byte for byte as it was.
+        """
+        ...
+
+
+class IdentityProvider(Protocol):
+    """WorkOS AuthKit's OAuth endpoints (device authorization, token, revoke)."""
+
+    def start_device_authorization(
+        self, code_challenge: str
+    ) -> Result[DeviceAuthorization, DeviceStartFailure]: ...
+
+    def poll_device_token(
+        self, device_code: SecretStr, code_verifier: str
+    ) -> Result[TokenResponse, PollFailure]: ...
+
+    def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        """`invalid_grant` comes back as SessionExpired."""
+        ...
+
+    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]: ...
+
+
+class CloudApi(Protocol):
+    """The Basic Memory Cloud API."""
+
+    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]: ...
+
+    def create_api_key(
+        self, access_token: SecretStr, name: str
+    ) -> Result[CreatedApiKey, CloudFailure]: ...
+
+
+class Browser(Protocol):
+    def open(self, url: str) -> Result[None, BrowserUnavailable]: ...
+
+
+class LoginDisplay(Protocol):
+    """What the person sees while the device flow runs (stderr on the CLI)."""
+
+    def show_code(self, user_code: str, verification_uri: str) -> None: ...
+
+    def browser_opened(self, url: str) -> None: ...
+
+    def browser_unavailable(self, url: str, reason: str) -> None: ...
+
+    def countdown(self, seconds_left: float) -> None: ...
+
+    def retrying(self, problem: str, wait_seconds: float) -> None: ...
+
+    def finish(self) -> None: ...

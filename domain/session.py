@@ -1,0 +1,151 @@
+"""The OAuth session: expiry from the access token, validity with leeway, refresh and rotation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+# A token this close to expiry is treated as expired, so it cannot lapse mid-request.
+EXPIRY_LEEWAY_SECONDS = 60
+DEFAULT_LIFETIME_SECONDS = 3600
+
+
+class TokenResponse(BaseModel):
+    """What the identity provider returned for a device-code or refresh grant."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    expires_in: int | None = None
+    token_type: str = "Bearer"
+    user_id: str | None = None
+    email: str | None = None
+
+
+class SessionState(StrEnum):
+    VALID = "valid"
+    REFRESHABLE = "expired, refreshable"
+    EXPIRED = "expired"
+
+
+class TokenSet(BaseModel):
+    """The stored session (`.cloud_tokens.json`); `extra` keeps fields we do not know."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    expires_at: int
+    token_type: str = "Bearer"
+    user_id: str | None = None
+    email: str | None = None
+    session_id: str | None = None
+    obtained_at: int | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def is_valid(self, now: float) -> bool:
+        """Usable as is: more than the leeway remains.
+
+        >>> TokenSet(access_token=SecretStr("t"), expires_at=1000).is_valid(939)
+        True
+        >>> TokenSet(access_token=SecretStr("t"), expires_at=1000).is_valid(940)
+        False
+        """
+        return now < self.expires_at - EXPIRY_LEEWAY_SECONDS
+
+    @property
+    def can_refresh(self) -> bool:
+        return self.refresh_token is not None and bool(self.refresh_token.get_secret_value())
+
+    def state(self, now: float) -> SessionState:
+        if self.is_valid(now):
+            return SessionState.VALID
+        return SessionState.REFRESHABLE if self.can_refresh else SessionState.EXPIRED
+
+    def usable(self, now: float) -> bool:
+        """Valid now, or can become valid by a refresh."""
+        return self.state(now) is not SessionState.EXPIRED
+
+    def seconds_left(self, now: float) -> int:
+        return max(0, int(self.expires_at - now))
+
+
+def decode_jwt_claims(token: str) -> dict[str, Any]:
+    """Read a JWT's claims without verifying it (the server verifies; we only read `exp`).
+
+    Anything that is not a well-formed JWT yields no claims rather than an error.
+
+    >>> decode_jwt_claims("e30.eyJleHAiOjEyMywic3ViIjoidSJ9.sig")
+    {'exp': 123, 'sub': 'u'}
+    >>> decode_jwt_claims("opaque-token")
+    {}
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _int_claim(claims: dict[str, Any], name: str) -> int | None:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _str_claim(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def expiry_for(response: TokenResponse, now: int) -> int:
+    """JWT `exp` if present, else now + `expires_in`, else now + one hour (SPEC §3.4).
+
+    >>> expiry_for(TokenResponse(access_token=SecretStr("opaque"), expires_in=120), 1000)
+    1120
+    >>> expiry_for(TokenResponse(access_token=SecretStr("opaque")), 1000)
+    4600
+    """
+    exp = _int_claim(decode_jwt_claims(response.access_token.get_secret_value()), "exp")
+    if exp is not None:
+        return exp
+    if response.expires_in is not None and response.expires_in >= 0:
+        return now + response.expires_in
+    return now + DEFAULT_LIFETIME_SECONDS
+
+
+def session_from_response(
+    response: TokenResponse, now: int, previous: TokenSet | None = None
+) -> TokenSet:
+    """Build the session to store; a response without a refresh token keeps the old one.
+
+    Identity fields come from the token's claims, then the response's user, then the
+    previous session, so a refresh never forgets who is signed in.
+    """
+    claims = decode_jwt_claims(response.access_token.get_secret_value())
+    earlier_user_id = previous.user_id if previous else None
+    earlier_email = previous.email if previous else None
+    earlier_session_id = previous.session_id if previous else None
+    refresh = response.refresh_token or (previous.refresh_token if previous else None)
+    return TokenSet(
+        access_token=response.access_token,
+        refresh_token=refresh,
+        expires_at=expiry_for(response, now),
+        token_type=response.token_type or "Bearer",
+        user_id=_str_claim(claims, "sub") or response.user_id or earlier_user_id,
+        email=_str_claim(claims, "email") or response.email or earlier_email,
+        session_id=_str_claim(claims, "sid") or earlier_session_id,
+        obtained_at=now,
+        extra=dict(previous.extra) if previous else {},
+    )
