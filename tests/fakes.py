@@ -1,0 +1,265 @@
+"""In-memory stand-ins for every port, honest enough to pass the same contract suites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+from returns.result import Failure, Result, Success
+
+from domain.api_key import ApiKey, parse_api_key
+from domain.config import AppConfig
+from domain.credentials import Credential
+from domain.errors import (
+    AuthFailure,
+    CredentialRejected,
+    ServiceUnreachable,
+    StorageFailure,
+)
+from domain.ports import (
+    BrowserUnavailable,
+    CloudFailure,
+    CreatedApiKey,
+    DeviceAuthorization,
+    DeviceStartFailure,
+    HealthReport,
+    PollFailure,
+    RefreshFailure,
+)
+from domain.session import TokenResponse, TokenSet
+
+
+class FakeClock:
+    """Wall and monotonic time that move only when told (or when the fake sleeper sleeps)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self._now = now
+        self._monotonic = 1000.0
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self._monotonic += seconds
+
+
+class FakeSleeper:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.naps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.naps.append(seconds)
+        self.clock.advance(seconds)
+
+    @property
+    def total(self) -> float:
+        return sum(self.naps)
+
+
+class InMemoryTokenStore:
+    def __init__(self, tokens: TokenSet | None = None) -> None:
+        self.tokens = tokens
+        self.broken: StorageFailure | None = None
+        self.writes = 0
+
+    def load(self) -> Result[TokenSet | None, StorageFailure]:
+        if self.broken is not None:
+            return Failure(self.broken)
+        return Success(self.tokens)
+
+    def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
+        if self.broken is not None:
+            return Failure(self.broken)
+        self.tokens = tokens
+        self.writes += 1
+        return Success(None)
+
+    def delete(self) -> Result[bool, StorageFailure]:
+        existed = self.tokens is not None or self.broken is not None
+        self.tokens = None
+        self.broken = None
+        return Success(existed)
+
+    def update(
+        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
+    ) -> Result[TokenSet, AuthFailure]:
+        current = self.load()
+        if isinstance(current, Failure):
+            return Failure(current.failure())
+        before = current.unwrap()
+        result = change(before)
+        if isinstance(result, Failure):
+            return result
+        after = result.unwrap()
+        if after is not before:
+            self.save(after)
+        return Success(after)
+
+
+class InMemoryConfigStore:
+    def __init__(self, config: AppConfig | None = None) -> None:
+        self.config = config or AppConfig()
+        self.broken: StorageFailure | None = None
+        self.writes = 0
+
+    def load(self) -> Result[AppConfig, StorageFailure]:
+        if self.broken is not None:
+            return Failure(self.broken)
+        return Success(self.config)
+
+    def update(
+        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
+    ) -> Result[AppConfig, AuthFailure]:
+        current = self.load()
+        if isinstance(current, Failure):
+            return Failure(current.failure())
+        result = change(current.unwrap())
+        if isinstance(result, Success):
+            self.config = result.unwrap()
+            self.writes += 1
+        return result
+
+
+def device_authorization(
+    expires_in: int = 900, interval: int | None = 5, complete: bool = True
+) -> DeviceAuthorization:
+    return DeviceAuthorization(
+        device_code=SecretStr("device-code-secret"),
+        user_code="BCDF-GHJK",
+        verification_uri="https://auth.example.com/device",
+        verification_uri_complete=(
+            "https://auth.example.com/device?user_code=BCDF-GHJK" if complete else None
+        ),
+        expires_in=expires_in,
+        interval=interval,
+    )
+
+
+def token_response(
+    access: str = "access-1", refresh: str | None = "refresh-1", expires_in: int | None = 3600
+) -> TokenResponse:
+    return TokenResponse(
+        access_token=SecretStr(access),
+        refresh_token=SecretStr(refresh) if refresh else None,
+        expires_in=expires_in,
+        user_id="user_1",
+        email="alice@example.com",
+    )
+
+
+@dataclass
+class FakeIdentityProvider:
+    """Answers polls from a script; each poll takes the next answer (the last one repeats)."""
+
+    clock: FakeClock
+    start: Result[DeviceAuthorization, DeviceStartFailure] = field(
+        default_factory=lambda: Success(device_authorization())
+    )
+    polls: list[Result[TokenResponse, PollFailure]] = field(default_factory=list)
+    refreshes: list[Result[TokenResponse, RefreshFailure]] = field(default_factory=list)
+    revoke_result: Result[None, DeviceStartFailure] = field(default_factory=lambda: Success(None))
+    poll_times: list[float] = field(default_factory=list)
+    refresh_calls: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    challenges: list[str] = field(default_factory=list)
+    verifiers: list[str] = field(default_factory=list)
+
+    def start_device_authorization(
+        self, code_challenge: str
+    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+        self.challenges.append(code_challenge)
+        return self.start
+
+    def poll_device_token(
+        self, device_code: SecretStr, code_verifier: str
+    ) -> Result[TokenResponse, PollFailure]:
+        self.poll_times.append(self.clock.monotonic())
+        self.verifiers.append(code_verifier)
+        index = min(len(self.poll_times) - 1, len(self.polls) - 1)
+        return self.polls[index]
+
+    def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        self.refresh_calls.append(refresh_token.get_secret_value())
+        if not self.refreshes:
+            return Failure(ServiceUnreachable("the sign-in service", "not scripted"))
+        return self.refreshes.pop(0) if len(self.refreshes) > 1 else self.refreshes[0]
+
+    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+        self.revoked.append(refresh_token.get_secret_value())
+        return self.revoke_result
+
+
+@dataclass
+class FakeCloudApi:
+    """Accepts the credentials in `accepted`; the health answer can be overridden."""
+
+    accepted: set[str] = field(default_factory=set)
+    health_override: Result[HealthReport, CloudFailure] | None = None
+    create_override: Result[CreatedApiKey, CloudFailure] | None = None
+    health_calls: list[Credential] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+
+    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
+        self.health_calls.append(credential)
+        if self.health_override is not None:
+            return self.health_override
+        if credential.secret.get_secret_value() in self.accepted:
+            return Success(HealthReport(latency_ms=12.0))
+        return Failure(CredentialRejected(credential.description))
+
+    def create_api_key(
+        self, access_token: SecretStr, name: str
+    ) -> Result[CreatedApiKey, CloudFailure]:
+        if self.create_override is not None:
+            return self.create_override
+        if access_token.get_secret_value() not in self.accepted:
+            return Failure(CredentialRejected("OAuth session"))
+        raw = f"bmc_created{len(self.created):04d}abcdefgh"
+        self.created.append(name)
+        self.accepted.add(raw)
+        key: ApiKey = parse_api_key(raw).unwrap()
+        return Success(CreatedApiKey(key=key, name=name, key_id=f"key_{len(self.created)}"))
+
+
+@dataclass
+class FakeBrowser:
+    works: bool = True
+    opened: list[str] = field(default_factory=list)
+
+    def open(self, url: str) -> Result[None, BrowserUnavailable]:
+        if not self.works:
+            return Failure(BrowserUnavailable("no display"))
+        self.opened.append(url)
+        return Success(None)
+
+
+@dataclass
+class RecordingLoginDisplay:
+    events: list[tuple[str, object]] = field(default_factory=list)
+
+    def show_code(self, user_code: str, verification_uri: str) -> None:
+        self.events.append(("code", (user_code, verification_uri)))
+
+    def browser_opened(self, url: str) -> None:
+        self.events.append(("browser", url))
+
+    def browser_unavailable(self, url: str, reason: str) -> None:
+        self.events.append(("no-browser", (url, reason)))
+
+    def countdown(self, seconds_left: float) -> None:
+        self.events.append(("countdown", seconds_left))
+
+    def retrying(self, problem: str, wait_seconds: float) -> None:
+        self.events.append(("retry", (problem, wait_seconds)))
+
+    def finish(self) -> None:
+        self.events.append(("finish", None))
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.events]
