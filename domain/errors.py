@@ -297,6 +297,17 @@ class NoApiKeyInput:
         )
 
 
+@dataclass(frozen=True)
+class InvalidKeyName:
+    max_length: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f'Invalid key name: use 1-{self.max_length} printable characters, e.g. "desktop-work".'
+        )
+
+
 # Failures that end a device-flow poll loop or a refresh; transport-level ones are retried.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
 TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
@@ -330,4 +341,5 @@ AuthFailure = (
     | ProjectExists
     | ConfirmationRequired
     | NoApiKeyInput
+    | InvalidKeyName
 )

@@ -1,0 +1,283 @@
+"""Shared httpx plumbing for the network adapters: one safe client, narrow failure mapping.
+
+Every request made through `send` has a timeout, never follows a redirect, keeps TLS
+verification on (custom CAs and proxies come from the standard environment through httpx's
+`trust_env`), and reads at most `MAX_BODY_BYTES` of the answer. Library exceptions are turned
+into the domain's failures here, with short reasons that never quote a request, a header or a
+token: the exception texts themselves are not used, because some of them (h11's header errors,
+`UnicodeEncodeError`) echo what was being sent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from returns.result import Failure, Result, Success
+
+from domain.endpoints import validate_base_url
+from domain.errors import MalformedResponse, ServiceUnreachable
+
+DISTRIBUTION = "basic-memory-cloud-auth"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+# Every answer of these protocols is a few hundred bytes; a megabyte means something is wrong,
+# and reading it whole into memory would let a broken server exhaust ours.
+MAX_BODY_BYTES = 1024 * 1024
+INSECURE_URL_DETAIL = "refusing insecure http:// URL"
+# Server-supplied text shown to the user is cut to this length.
+MAX_SHOWN_TEXT = 200
+
+TimeoutSetting = httpx.Timeout | float
+
+
+def distribution_version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        # Running from a source checkout that was never installed.
+        return "0"
+
+
+def user_agent() -> str:
+    return f"{DISTRIBUTION}/{distribution_version()}"
+
+
+def as_timeout(timeout: TimeoutSetting) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def build_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.Client:
+    """The one way the adapters make an `httpx.Client`.
+
+    `verify` is left at its secure default on purpose, and `trust_env` stays on so that
+    HTTPS_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are honoured.
+    """
+    return httpx.Client(
+        timeout=as_timeout(timeout),
+        follow_redirects=False,
+        headers={"User-Agent": user_agent(), "Accept": "application/json"},
+    )
+
+
+def checked_base_url(service: str, url: str) -> Result[str, ServiceUnreachable]:
+    """Defence in depth: the domain validated the URL already, but a plain-http request to a
+    remote host would carry tokens in clear, so the adapters refuse it again before any
+    connection. The domain's InsecureHost is not in the ports' failure unions, hence the
+    ServiceUnreachable.
+
+    >>> checked_base_url("the cloud API", "http://cloud.example.com").failure().detail
+    'refusing insecure http:// URL'
+    >>> checked_base_url("the cloud API", "http://127.0.0.1:8000/").unwrap()
+    'http://127.0.0.1:8000'
+    """
+    checked = validate_base_url(service, url)
+    if isinstance(checked, Failure):
+        return Failure(ServiceUnreachable(service, INSECURE_URL_DETAIL))
+    return Success(checked.unwrap())
+
+
+def is_safe_web_url(url: str) -> bool:
+    """An https:// URL (http:// only on loopback) with nothing unprintable in it.
+
+    Used on URLs the server hands us to show or open, so that a hostile answer cannot make us
+    open a file:// path or pass an option-like argument to a browser command.
+
+    >>> [is_safe_web_url(u) for u in ("https://a.example/x?c=1", "file:///etc", "-x", "http://a.example")]
+    [True, False, False, False]
+    """
+    if not url or len(url) > 2048 or not url.isprintable() or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return isinstance(validate_base_url("url", f"{parts.scheme}://{parts.netloc}"), Success)
+
+
+def is_header_safe(secret: str) -> bool:
+    """Whether a token can go in an Authorization header: visible ASCII only.
+
+    Anything else would make httpx raise an exception whose text contains the header.
+
+    >>> [is_header_safe(s) for s in ("abc.DEF-_~+/=", "tök", "a b", "a\\nb", "")]
+    [True, False, False, False, False]
+    """
+    return bool(secret) and all("!" <= char <= "~" for char in secret)
+
+
+def shown_text(value: object, limit: int = MAX_SHOWN_TEXT) -> str:
+    """Server-supplied text made safe for a terminal: printable characters only, cut short.
+
+    >>> shown_text("bad\\x1b[31m thing")
+    'bad[31m thing'
+    >>> shown_text(42)
+    ''
+    """
+    if not isinstance(value, str):
+        return ""
+    printable = "".join(char for char in value if char.isprintable())
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+
+
+def without_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """Remove any secret we sent that a server echoed back in its error text.
+
+    >>> without_secrets("token abc123 is bad", ("abc123",))
+    'token … is bad'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "…")
+    return text
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A fully read HTTP answer, detached from the connection."""
+
+    status: int
+    body: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def is_server_error(self) -> bool:
+        # 429 is retryable like a 5xx: the caller backs off and tries again.
+        return self.status >= 500 or self.status == 429
+
+
+def send(
+    client: httpx.Client,
+    service: str,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    json_body: Mapping[str, Any] | None = None,
+) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+    """Make one request and read its whole answer, or say why that was impossible.
+
+    HTTP statuses are not judged here: each adapter knows what its statuses mean.
+    """
+    try:
+        request = client.build_request(
+            method, url, headers=dict(headers or {}), data=form, json=json_body
+        )
+        response = client.send(request, stream=True)
+        try:
+            return _read_capped(service, response)
+        finally:
+            response.close()
+    except httpx.TimeoutException as error:
+        return Failure(ServiceUnreachable(service, _timeout_detail(error, client.timeout)))
+    except httpx.ConnectError as error:
+        return Failure(ServiceUnreachable(service, connect_detail(error)))
+    except httpx.TransportError as error:
+        return Failure(ServiceUnreachable(service, transport_detail(error)))
+    except httpx.DecodingError:
+        return Failure(MalformedResponse(service, "the answer could not be decoded"))
+    except UnicodeEncodeError:
+        # A header value that is not ASCII; the adapters check tokens first, so this is a
+        # safety net. The exception's own text would quote the header, so it is not used.
+        return Failure(ServiceUnreachable(service, "the request could not be encoded"))
+
+
+def _read_capped(
+    service: str, response: httpx.Response
+) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return Failure(
+                MalformedResponse(service, f"the answer is larger than {MAX_BODY_BYTES} bytes")
+            )
+        chunks.append(chunk)
+    return Success(Reply(response.status_code, b"".join(chunks)))
+
+
+def _timeout_detail(error: httpx.TimeoutException, timeout: httpx.Timeout) -> str:
+    seconds: float | None
+    match error:
+        case httpx.ConnectTimeout():
+            seconds = timeout.connect
+        case httpx.ReadTimeout():
+            seconds = timeout.read
+        case httpx.WriteTimeout():
+            seconds = timeout.write
+        case httpx.PoolTimeout():
+            seconds = timeout.pool
+        case _:
+            seconds = None
+    return f"timed out after {seconds:g}s" if seconds is not None else "timed out"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (httpx → httpcore → OSError), without looping."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def connect_detail(error: httpx.ConnectError) -> str:
+    """A short reason for a failed connection, from the OS error underneath."""
+    for cause in _causes(error):
+        match cause:
+            case ssl.SSLCertVerificationError():
+                return "TLS certificate verification failed (a custom CA goes in SSL_CERT_FILE)"
+            case ssl.SSLError():
+                return "TLS handshake failed"
+            case ConnectionRefusedError():
+                return "connection refused"
+            case socket.gaierror():
+                return "host name not found"
+            case OSError(strerror=str() as reason) if reason:
+                return reason[:MAX_SHOWN_TEXT].lower()
+    return "could not connect"
+
+
+def transport_detail(error: httpx.TransportError) -> str:
+    match error:
+        case httpx.RemoteProtocolError():
+            return "the connection closed before a complete answer"
+        case httpx.LocalProtocolError():
+            return "the request could not be sent"
+        case httpx.ProxyError():
+            return "the proxy refused the connection (check HTTPS_PROXY)"
+        case httpx.UnsupportedProtocol():
+            return "unsupported URL scheme"
+        case httpx.ReadError():
+            return "the connection failed while reading the answer"
+        case httpx.WriteError():
+            return "the connection failed while sending the request"
+        case _:
+            return f"network error ({type(error).__name__})"
+
+
+def json_object(service: str, reply: Reply) -> Result[dict[str, Any], MalformedResponse]:
+    """The answer's body as a JSON object, or why it is not one."""
+    try:
+        parsed = json.loads(reply.body)
+    except (ValueError, UnicodeDecodeError):
+        return Failure(
+            MalformedResponse(service, f"HTTP {reply.status} with a body that is not JSON")
+        )
+    if not isinstance(parsed, dict):
+        return Failure(
+            MalformedResponse(service, f"HTTP {reply.status} with JSON that is not an object")
+        )
+    return Success(parsed)

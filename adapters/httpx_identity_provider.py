@@ -1,0 +1,284 @@
+"""IdentityProvider over httpx: WorkOS AuthKit's device authorization, token and revoke endpoints.
+
+Protocols: RFC 8628 (device flow), RFC 7636 (PKCE, S256), RFC 6749 §5.2 (error bodies),
+RFC 7009 (revocation). Every request is a form-encoded POST to `{cloud_domain}/oauth2/...`.
+
+How answers map to results:
+- 5xx and 429: ServerError (the caller backs off and retries); transport problems:
+  ServiceUnreachable; a body that is not a JSON object, or lacks a required field:
+  MalformedResponse naming the problem.
+- An OAuth error body (`{"error": ..., "error_description": ...}`, whatever the status):
+  the poll's own outcomes (AuthorizationPending, SlowDown, AccessDenied, DeviceCodeExpired),
+  SessionExpired for `invalid_grant` on refresh, ProviderError for any other code.
+- Any other non-2xx answer without an OAuth error body (a 404 from a wrong domain, a redirect,
+  which is never followed): ProviderError("HTTP <status>"), which ends the flow instead of
+  retrying for ten minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from returns.result import Failure, Result, Success
+
+from adapters.http_transport import (
+    DEFAULT_TIMEOUT,
+    Reply,
+    TimeoutSetting,
+    build_client,
+    checked_base_url,
+    is_safe_web_url,
+    json_object,
+    send,
+    shown_text,
+    without_secrets,
+)
+from domain.endpoints import CloudEndpoints
+from domain.errors import (
+    AccessDenied,
+    DeviceCodeExpired,
+    MalformedResponse,
+    ProviderError,
+    ServerError,
+    ServiceUnreachable,
+    SessionExpired,
+)
+from domain.polling import AuthorizationPending, SlowDown
+from domain.ports import (
+    DeviceAuthorization,
+    DeviceStartFailure,
+    PollFailure,
+    RefreshFailure,
+)
+from domain.session import TokenResponse
+
+SERVICE = "the sign-in service"
+SCOPE = "openid profile email offline_access"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# Long enough for any real user code (WorkOS: 8 letters and a dash), short enough to show.
+MAX_USER_CODE_LENGTH = 64
+MAX_ERROR_CODE_LENGTH = 64
+
+_OAuthFailure = ProviderError | ServerError | MalformedResponse
+
+
+class HttpxIdentityProvider:
+    """The real identity provider; pass `client` to share one (its owner closes it)."""
+
+    def __init__(
+        self,
+        endpoints: CloudEndpoints,
+        client: httpx.Client | None = None,
+        timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._base = checked_base_url(SERVICE, endpoints.cloud_domain)
+        self._client_id = endpoints.client_id
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
+
+    def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> HttpxIdentityProvider:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start_device_authorization(
+        self, code_challenge: str
+    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+        form = {
+            "client_id": self._client_id,
+            "scope": SCOPE,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        answer = self._post("/oauth2/device_authorization", form)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if not reply.is_success:
+            return Failure(_refusal(reply, ()))
+        return json_object(SERVICE, reply).bind(_device_authorization)
+
+    def poll_device_token(
+        self, device_code: SecretStr, code_verifier: str
+    ) -> Result[TokenResponse, PollFailure]:
+        secret = device_code.get_secret_value()
+        form = {
+            "grant_type": DEVICE_CODE_GRANT,
+            "device_code": secret,
+            "client_id": self._client_id,
+            "code_verifier": code_verifier,
+        }
+        answer = self._post("/oauth2/token", form)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if reply.is_success:
+            return json_object(SERVICE, reply).bind(_token_response)
+        failure = _refusal(reply, (secret, code_verifier))
+        if isinstance(failure, ProviderError):
+            return Failure(_poll_outcome(failure))
+        return Failure(failure)
+
+    def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        secret = refresh_token.get_secret_value()
+        form = {"grant_type": "refresh_token", "refresh_token": secret, "client_id": self._client_id}
+        answer = self._post("/oauth2/token", form)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if reply.is_success:
+            return json_object(SERVICE, reply).bind(_token_response)
+        failure = _refusal(reply, (secret,))
+        if isinstance(failure, ProviderError) and failure.error == "invalid_grant":
+            return Failure(SessionExpired())
+        return Failure(failure)
+
+    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+        secret = refresh_token.get_secret_value()
+        form = {
+            "token": secret,
+            "token_type_hint": "refresh_token",
+            "client_id": self._client_id,
+        }
+        answer = self._post("/oauth2/revoke", form)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        # RFC 7009 §2.2: 200 with any body, including for a token that was already invalid.
+        if reply.is_success:
+            return Success(None)
+        return Failure(_refusal(reply, (secret,)))
+
+    def _post(
+        self, path: str, form: dict[str, str]
+    ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+        if isinstance(self._base, Failure):
+            return Failure(self._base.failure())
+        if self._client is None:
+            self._client = build_client(self._timeout)
+        return send(self._client, SERVICE, "POST", self._base.unwrap() + path, form=form)
+
+
+def _refusal(reply: Reply, secrets: tuple[str, ...]) -> _OAuthFailure:
+    """What a non-2xx answer means; a ProviderError carries the OAuth error code, if any."""
+    if reply.is_server_error:
+        return ServerError(SERVICE, reply.status)
+    parsed = json_object(SERVICE, reply)
+    body = parsed.unwrap() if isinstance(parsed, Success) else {}
+    code = body.get("error")
+    if isinstance(code, str) and code:
+        error = without_secrets(shown_text(code, MAX_ERROR_CODE_LENGTH), secrets)
+        description = without_secrets(shown_text(body.get("error_description")), secrets)
+        return ProviderError(error, description)
+    if 300 <= reply.status < 400:
+        return ProviderError(f"HTTP {reply.status}", "a redirect, which is not followed")
+    return ProviderError(f"HTTP {reply.status}")
+
+
+def _poll_outcome(
+    refusal: ProviderError,
+) -> AuthorizationPending | SlowDown | AccessDenied | DeviceCodeExpired | ProviderError:
+    match refusal.error:
+        case "authorization_pending":
+            return AuthorizationPending()
+        case "slow_down":
+            return SlowDown()
+        case "access_denied":
+            return AccessDenied()
+        case "expired_token":
+            return DeviceCodeExpired()
+        case _:
+            return refusal
+
+
+def _required_text(body: dict[str, Any], name: str) -> Result[str, MalformedResponse]:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        return Failure(MalformedResponse(SERVICE, f"the answer has no {name}"))
+    return Success(value.strip())
+
+
+def _whole_number(value: object) -> int | None:
+    """A JSON number (or numeric string) that is a whole number; booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _device_authorization(
+    body: dict[str, Any],
+) -> Result[DeviceAuthorization, MalformedResponse]:
+    """Validate RFC 8628 §3.2; optional fields with unusable values are treated as absent."""
+    fields: dict[str, str] = {}
+    for name in ("device_code", "user_code", "verification_uri"):
+        found = _required_text(body, name)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        fields[name] = found.unwrap()
+    if "expires_in" not in body:
+        return Failure(MalformedResponse(SERVICE, "the answer has no expires_in"))
+    expires_in = _whole_number(body["expires_in"])
+    if expires_in is None or expires_in <= 0:
+        return Failure(MalformedResponse(SERVICE, "expires_in is not a positive whole number"))
+    user_code = fields["user_code"]
+    # Shown on the terminal: refuse control characters and screenfuls.
+    if len(user_code) > MAX_USER_CODE_LENGTH or not user_code.isprintable():
+        return Failure(MalformedResponse(SERVICE, "user_code is not a short printable code"))
+    if not is_safe_web_url(fields["verification_uri"]):
+        return Failure(MalformedResponse(SERVICE, "verification_uri is not an https:// URL"))
+    complete = body.get("verification_uri_complete")
+    interval = _whole_number(body.get("interval"))
+    return Success(
+        DeviceAuthorization(
+            device_code=SecretStr(fields["device_code"]),
+            user_code=user_code,
+            verification_uri=fields["verification_uri"],
+            expires_in=expires_in,
+            interval=interval if interval is not None and interval >= 0 else None,
+            verification_uri_complete=(
+                complete if isinstance(complete, str) and is_safe_web_url(complete) else None
+            ),
+        )
+    )
+
+
+def _optional_text(container: object, name: str) -> str | None:
+    if not isinstance(container, dict):
+        return None
+    value = container.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResponse]:
+    """Tolerant on purpose (SPEC §3.4): only `access_token` is required."""
+    access = body.get("access_token")
+    if not isinstance(access, str) or not access:
+        return Failure(MalformedResponse(SERVICE, "the answer has no access_token"))
+    refresh = _optional_text(body, "refresh_token")
+    token_type = _optional_text(body, "token_type")
+    user = body.get("user")
+    return Success(
+        TokenResponse(
+            access_token=SecretStr(access),
+            refresh_token=SecretStr(refresh) if refresh else None,
+            expires_in=_whole_number(body.get("expires_in")),
+            token_type=token_type or "Bearer",
+            user_id=_optional_text(user, "id"),
+            email=_optional_text(user, "email"),
+        )
+    )

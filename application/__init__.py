@@ -1,0 +1,1 @@
+"""Use cases of Basic Memory Cloud authentication, each reaching the outside only through ports."""

@@ -1,0 +1,37 @@
+"""`bm project list`: every project with its mode and effective route, without the network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from returns.result import Failure, Result, Success
+
+from application.credentials_on_hand import gather
+from application.project_routes import ProjectRoute, all_routes, routing_flags
+from domain.errors import AuthFailure
+from domain.ports import Clock, ConfigStore, TokenStore
+
+
+class ListProjects:
+    """Failures: bad routing variables, a malformed key, storage failures."""
+
+    def __init__(
+        self, config: ConfigStore, tokens: TokenStore, clock: Clock, env: Mapping[str, str]
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._clock = clock
+        self._env = env
+
+    def execute(self) -> Result[tuple[ProjectRoute, ...], AuthFailure]:
+        flags = routing_flags(self._env)
+        if isinstance(flags, Failure):
+            return Failure(flags.failure())
+        loaded = self._config.load()
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        config = loaded.unwrap()
+        available = gather(self._env, config, self._tokens)
+        if isinstance(available, Failure):
+            return Failure(available.failure())
+        return Success(all_routes(config, flags.unwrap(), available.unwrap(), self._clock.now()))

@@ -1,0 +1,186 @@
+"""Sign in: refresh the stored session when possible, else run the OAuth device flow."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+
+from returns.result import Failure, Result, Success
+
+from application.ensure_fresh_session import EnsureFreshSession
+from domain.credentials import Credential, CredentialSource
+from domain.errors import (
+    AccessDenied,
+    AuthFailure,
+    DeviceCodeExpired,
+    LoginTimedOut,
+    MalformedResponse,
+    ProviderError,
+    ServerError,
+    ServiceUnreachable,
+    SessionExpired,
+)
+from domain.pkce import s256_challenge
+from domain.polling import (
+    AuthorizationPending,
+    PollOutcome,
+    PollSchedule,
+    SlowDown,
+    after,
+    start_schedule,
+    time_left,
+    wait_before_next_poll,
+)
+from domain.ports import (
+    Browser,
+    Clock,
+    CloudApi,
+    CloudFailure,
+    DeviceAuthorization,
+    HealthReport,
+    IdentityProvider,
+    LoginDisplay,
+    Sleeper,
+    TokenStore,
+)
+from domain.session import TokenResponse, TokenSet, session_from_response
+
+# The countdown is redrawn at least this often while waiting between polls.
+COUNTDOWN_STEP_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A stored session, how it was obtained, and whether the cloud accepted it."""
+
+    session: TokenSet
+    refreshed: bool
+    verification: Result[HealthReport, CloudFailure]
+    polls: int = 0
+
+
+class LoginWithDeviceFlow:
+    """`bm cloud login`.
+
+    Failures: AccessDenied, DeviceCodeExpired, LoginTimedOut, ProviderError, a network
+    failure while starting the flow, or a storage failure. A subscription problem is not a
+    failure of the login: the session is saved and `verification` carries the problem.
+    Nothing is saved unless the flow succeeds.
+    """
+
+    def __init__(
+        self,
+        identity: IdentityProvider,
+        tokens: TokenStore,
+        cloud: CloudApi,
+        clock: Clock,
+        sleeper: Sleeper,
+        browser: Browser,
+        display: LoginDisplay,
+        fresh_session: EnsureFreshSession,
+    ) -> None:
+        self._identity = identity
+        self._tokens = tokens
+        self._cloud = cloud
+        self._clock = clock
+        self._sleeper = sleeper
+        self._browser = browser
+        self._display = display
+        self._fresh_session = fresh_session
+
+    def execute(
+        self, open_browser: bool = True, force: bool = False
+    ) -> Result[LoginOutcome, AuthFailure]:
+        if not force:
+            refreshed = self._refresh_existing()
+            if refreshed is not None:
+                return refreshed
+        return self._device_flow(open_browser)
+
+    def _refresh_existing(self) -> Result[LoginOutcome, AuthFailure] | None:
+        """Refresh a stored session; None means there is nothing to refresh, so sign in anew."""
+        loaded = self._tokens.load()
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        session = loaded.unwrap()
+        if session is None or not session.can_refresh:
+            return None
+        fresh = self._fresh_session.execute(replace=session.access_token)
+        if isinstance(fresh, Success):
+            return Success(self._verified(fresh.unwrap(), refreshed=True, polls=0))
+        match fresh.failure():
+            case SessionExpired() | ProviderError():
+                return None
+            case other:
+                return Failure(other)
+
+    def _device_flow(self, open_browser: bool) -> Result[LoginOutcome, AuthFailure]:
+        verifier = secrets.token_urlsafe(48)
+        started = self._identity.start_device_authorization(s256_challenge(verifier))
+        if isinstance(started, Failure):
+            return Failure(started.failure())
+        authorization = started.unwrap()
+        self._display.show_code(authorization.user_code, authorization.verification_uri)
+        self._offer_browser(authorization, open_browser)
+        schedule = start_schedule(
+            self._clock.monotonic(), authorization.expires_in, authorization.interval
+        )
+        flow_minutes = max(1, math.ceil((schedule.deadline - self._clock.monotonic()) / 60))
+        polls = 0
+        while True:
+            wait = wait_before_next_poll(schedule, self._clock.monotonic())
+            if wait is None:
+                self._display.finish()
+                return Failure(LoginTimedOut(flow_minutes))
+            self._wait(wait, schedule)
+            answer = self._identity.poll_device_token(authorization.device_code, verifier)
+            polls += 1
+            if isinstance(answer, Success):
+                self._display.finish()
+                return self._store(answer.unwrap(), polls)
+            match answer.failure():
+                case AuthorizationPending():
+                    schedule = after(schedule, PollOutcome.PENDING)
+                case SlowDown():
+                    schedule = after(schedule, PollOutcome.SLOW_DOWN)
+                case ServiceUnreachable() | ServerError() | MalformedResponse() as problem:
+                    schedule = after(schedule, PollOutcome.TRANSPORT_ERROR)
+                    self._display.retrying(problem.message, schedule.next_wait)
+                case AccessDenied() | DeviceCodeExpired() | ProviderError() as final:
+                    self._display.finish()
+                    return Failure(final)
+
+    def _offer_browser(self, authorization: DeviceAuthorization, open_browser: bool) -> None:
+        url = authorization.url_to_open
+        if not open_browser:
+            self._display.browser_unavailable(url, "--no-browser was given")
+            return
+        opened = self._browser.open(url)
+        if isinstance(opened, Failure):
+            self._display.browser_unavailable(url, opened.failure().reason)
+        else:
+            self._display.browser_opened(url)
+
+    def _wait(self, seconds: float, schedule: PollSchedule) -> None:
+        """Sleep in short steps so the countdown stays live."""
+        end = self._clock.monotonic() + seconds
+        while (remaining := end - self._clock.monotonic()) > 0:
+            self._display.countdown(time_left(schedule, self._clock.monotonic()))
+            self._sleeper.sleep(min(COUNTDOWN_STEP_SECONDS, remaining))
+
+    def _store(self, response: TokenResponse, polls: int) -> Result[LoginOutcome, AuthFailure]:
+        session = session_from_response(response, int(self._clock.now()))
+        saved = self._tokens.save(session)
+        if isinstance(saved, Failure):
+            return Failure(saved.failure())
+        return Success(self._verified(session, refreshed=False, polls=polls))
+
+    def _verified(self, session: TokenSet, refreshed: bool, polls: int) -> LoginOutcome:
+        credential = Credential(CredentialSource.OAUTH_SESSION, session.access_token)
+        return LoginOutcome(
+            session=session,
+            refreshed=refreshed,
+            verification=self._cloud.check_health(credential),
+            polls=polls,
+        )

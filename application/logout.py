@@ -1,0 +1,103 @@
+"""Sign out: revoke the refresh token (best effort), remove the session, optionally the key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from returns.result import Failure, Result, Success
+
+from domain.config import AppConfig
+from domain.credentials import API_KEY_VARIABLE, CredentialSource
+from domain.errors import AuthFailure, CorruptFile
+from domain.ports import ConfigStore, IdentityProvider, TokenStore
+
+
+class Revocation(StrEnum):
+    REVOKED = "revoked"
+    FAILED = "failed"
+    NOT_NEEDED = "not needed"
+
+
+@dataclass(frozen=True)
+class LogoutOutcome:
+    session_removed: bool
+    revocation: Revocation
+    revocation_problem: str | None = None
+    damaged_file_removed: str | None = None
+    key_removed: bool = False
+    key_remaining: CredentialSource | None = None
+
+
+class Logout:
+    """`bm cloud logout [--all]`.
+
+    The local session is removed whatever the server answers; the outcome says whether the
+    server-side revocation worked. Failures: only storage failures (the file could not be
+    removed, or config.yaml could not be rewritten).
+    """
+
+    def __init__(
+        self,
+        tokens: TokenStore,
+        config: ConfigStore,
+        identity: IdentityProvider,
+        env: Mapping[str, str],
+    ) -> None:
+        self._tokens = tokens
+        self._config = config
+        self._identity = identity
+        self._env = env
+
+    def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, AuthFailure]:
+        revocation, problem, damaged = Revocation.NOT_NEEDED, None, None
+        loaded = self._tokens.load()
+        if isinstance(loaded, Success):
+            session = loaded.unwrap()
+            if session is not None and session.refresh_token is not None:
+                revoked = self._identity.revoke(session.refresh_token)
+                if isinstance(revoked, Failure):
+                    revocation, problem = Revocation.FAILED, revoked.failure().message
+                else:
+                    revocation = Revocation.REVOKED
+        else:
+            failure = loaded.failure()
+            if not isinstance(failure, CorruptFile):
+                return Failure(failure)
+            # A damaged session cannot be revoked, but logout is how users clear it.
+            damaged = failure.problem
+        deleted = self._tokens.delete()
+        if isinstance(deleted, Failure):
+            return Failure(deleted.failure())
+
+        key_removed = False
+        if remove_api_key:
+            had_key: list[bool] = []
+
+            def without_key(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+                had_key.append(config.cloud_api_key is not None)
+                return Success(config.with_api_key(None))
+
+            removal = self._config.update(without_key)
+            if isinstance(removal, Failure):
+                return Failure(removal.failure())
+            key_removed = any(had_key)
+        return Success(
+            LogoutOutcome(
+                session_removed=deleted.unwrap(),
+                revocation=revocation,
+                revocation_problem=problem,
+                damaged_file_removed=damaged,
+                key_removed=key_removed,
+                key_remaining=self._key_left(),
+            )
+        )
+
+    def _key_left(self) -> CredentialSource | None:
+        if self._env.get(API_KEY_VARIABLE, "").strip():
+            return CredentialSource.ENV_API_KEY
+        config = self._config.load()
+        if isinstance(config, Success) and config.unwrap().cloud_api_key is not None:
+            return CredentialSource.CONFIG_API_KEY
+        return None

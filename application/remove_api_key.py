@@ -1,0 +1,39 @@
+"""`bm cloud api-key remove`: forget the stored key (an exported one is out of our reach)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from returns.result import Result, Success
+
+from domain.api_key import mask_api_key
+from domain.config import AppConfig
+from domain.credentials import API_KEY_VARIABLE
+from domain.errors import AuthFailure
+from domain.ports import ConfigStore
+
+
+@dataclass(frozen=True)
+class RemovedApiKey:
+    removed: str | None
+    env_key_still_set: bool
+
+
+class RemoveApiKey:
+    """Failures: storage failures only; removing when no key is stored succeeds."""
+
+    def __init__(self, config: ConfigStore, env: Mapping[str, str]) -> None:
+        self._config = config
+        self._env = env
+
+    def execute(self) -> Result[RemovedApiKey, AuthFailure]:
+        removed: list[str | None] = []
+
+        def drop(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+            key = config.cloud_api_key
+            removed.append(mask_api_key(key.get_secret_value()) if key is not None else None)
+            return Success(config if key is None else config.with_api_key(None))
+
+        env_set = bool(self._env.get(API_KEY_VARIABLE, "").strip())
+        return self._config.update(drop).map(lambda _c: RemovedApiKey(removed[-1], env_set))

@@ -1,0 +1,22 @@
+"""`bm project remove NAME`: forget a project entry (its files are not touched)."""
+
+from __future__ import annotations
+
+from returns.result import Result
+
+from domain.config import AppConfig
+from domain.errors import AuthFailure
+from domain.ports import ConfigStore
+
+
+class RemoveProject:
+    """Failures: UnknownProject (listing the known ones), storage failures."""
+
+    def __init__(self, config: ConfigStore) -> None:
+        self._config = config
+
+    def execute(self, name: str) -> Result[AppConfig, AuthFailure]:
+        def remove(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+            return config.without_project(name)
+
+        return self._config.update(remove)

@@ -1,0 +1,59 @@
+"""`bm cloud api-key save`: validate a key, optionally check it with the cloud, store it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from returns.result import Failure, Result, Success
+
+from domain.api_key import parse_api_key
+from domain.config import AppConfig
+from domain.credentials import Credential, CredentialSource
+from domain.errors import AuthFailure
+from domain.ports import CloudApi, ConfigStore
+
+
+@dataclass(frozen=True)
+class SavedApiKey:
+    masked: str
+    replaced: str | None = None
+    unchanged: bool = False
+
+
+class SaveApiKey:
+    """Failures: InvalidApiKey (nothing is touched), any cloud failure when `verify` is set
+    (nothing is saved), or a storage failure (the file is left as it was)."""
+
+    def __init__(self, config: ConfigStore, cloud: CloudApi) -> None:
+        self._config = config
+        self._cloud = cloud
+
+    def execute(self, raw_key: str, verify: bool = False) -> Result[SavedApiKey, AuthFailure]:
+        parsed = parse_api_key(raw_key)
+        if isinstance(parsed, Failure):
+            return Failure(parsed.failure())
+        key = parsed.unwrap()
+        if verify:
+            checked = self._cloud.check_health(
+                Credential(CredentialSource.CONFIG_API_KEY, key.value)
+            )
+            if isinstance(checked, Failure):
+                return Failure(checked.failure())
+        outcome: list[SavedApiKey] = []
+
+        def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+            previous = config.cloud_api_key
+            if previous is not None and previous.get_secret_value() == key.value.get_secret_value():
+                outcome.append(SavedApiKey(key.masked, unchanged=True))
+                return Success(config)
+            replaced = None
+            if previous is not None:
+                replaced = (
+                    parse_api_key(previous.get_secret_value())
+                    .map(lambda old: old.masked)
+                    .value_or("a malformed key")
+                )
+            outcome.append(SavedApiKey(key.masked, replaced=replaced))
+            return Success(config.with_api_key(key.value))
+
+        return self._config.update(store).map(lambda _config: outcome[-1])

@@ -1,0 +1,192 @@
+"""`bm cloud status`: who is signed in, which key is in force, how projects route, and
+whether the cloud answers; everything a person needs to debug their setup in one report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from returns.result import Failure, Result, Success
+
+from application.credentials_on_hand import config_api_key, env_api_key
+from application.ensure_fresh_session import EnsureFreshSession
+from application.project_routes import ProjectRoute, all_routes, routing_flags
+from domain.api_key import ApiKey, mask_api_key
+from domain.config import AppConfig
+from domain.credentials import (
+    AvailableCredentials,
+    Credential,
+    CredentialSource,
+    for_global_operations,
+)
+from domain.errors import AuthFailure
+from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
+from domain.routing import RoutingFlags
+from domain.session import SessionState, TokenSet
+
+
+@dataclass(frozen=True)
+class SessionView:
+    state: SessionState
+    email: str | None
+    user_id: str | None
+    expires_at: int
+    seconds_left: int
+    can_refresh: bool
+
+
+@dataclass(frozen=True)
+class KeyView:
+    masked: str
+    source: CredentialSource
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudView:
+    credential: CredentialSource
+    result: Result[HealthReport, CloudFailure]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    session: SessionView | None
+    session_problem: str | None
+    api_keys: tuple[KeyView, ...]
+    flags: RoutingFlags | None
+    flags_problem: str | None
+    projects: tuple[ProjectRoute, ...]
+    config_problem: str | None
+    credential: CredentialSource | None
+    credential_problem: str | None
+    cloud: CloudView | None
+    checked_online: bool
+
+    @property
+    def key_in_force(self) -> KeyView | None:
+        usable = [key for key in self.api_keys if key.problem is None]
+        return usable[0] if usable else None
+
+
+class ShowStatus:
+    """Never fails as a whole: every problem is reported in its part of the report.
+
+    Online, the session is refreshed if it is about to expire (that is a global operation,
+    so it uses the OAuth session first, then the API key) and the cloud is asked once.
+    """
+
+    def __init__(
+        self,
+        config: ConfigStore,
+        tokens: TokenStore,
+        cloud: CloudApi,
+        clock: Clock,
+        env: Mapping[str, str],
+        fresh_session: EnsureFreshSession,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._cloud = cloud
+        self._clock = clock
+        self._env = env
+        self._fresh_session = fresh_session
+
+    def execute(self, offline: bool = False) -> Result[StatusReport, AuthFailure]:
+        now = self._clock.now()
+        session, session_problem = self._session()
+        config, config_problem = self._load_config()
+        keys, env_key, stored_key = self._keys(config)
+        flags_result = routing_flags(self._env)
+        flags = flags_result.value_or(None)
+        flags_problem = (
+            flags_result.failure().message if isinstance(flags_result, Failure) else None
+        )
+
+        if (
+            not offline
+            and session is not None
+            and not session.is_valid(now)
+            and session.can_refresh
+        ):
+            refreshed = self._fresh_session.execute()
+            if isinstance(refreshed, Success):
+                session = refreshed.unwrap()
+            else:
+                session_problem = refreshed.failure().message
+            now = self._clock.now()
+
+        # A session whose refresh just failed is shown, but not offered as a credential.
+        usable_session = session if session_problem is None else None
+        available = AvailableCredentials(
+            env_api_key=env_key, config_api_key=stored_key, session=usable_session
+        )
+        projects = all_routes(config, flags, available, now) if flags is not None else ()
+        chosen = for_global_operations(available, now)
+        credential: Credential | None = chosen.value_or(None)
+        credential_problem = chosen.failure().message if isinstance(chosen, Failure) else None
+        cloud = None
+        if not offline and credential is not None:
+            cloud = CloudView(credential.source, self._cloud.check_health(credential))
+        return Success(
+            StatusReport(
+                session=_view(session, now) if session else None,
+                session_problem=session_problem,
+                api_keys=keys,
+                flags=flags,
+                flags_problem=flags_problem,
+                projects=projects,
+                config_problem=config_problem,
+                credential=credential.source if credential else None,
+                credential_problem=credential_problem,
+                cloud=cloud,
+                checked_online=not offline,
+            )
+        )
+
+    def _session(self) -> tuple[TokenSet | None, str | None]:
+        loaded = self._tokens.load()
+        if isinstance(loaded, Failure):
+            return None, loaded.failure().message
+        return loaded.unwrap(), None
+
+    def _load_config(self) -> tuple[AppConfig, str | None]:
+        loaded = self._config.load()
+        if isinstance(loaded, Failure):
+            return AppConfig(), loaded.failure().message
+        return loaded.unwrap(), None
+
+    def _keys(self, config: AppConfig) -> tuple[tuple[KeyView, ...], ApiKey | None, ApiKey | None]:
+        views: list[KeyView] = []
+        found: list[ApiKey | None] = []
+        for source, result, raw in (
+            (
+                CredentialSource.ENV_API_KEY,
+                env_api_key(self._env),
+                self._env.get(CredentialSource.ENV_API_KEY.value),
+            ),
+            (
+                CredentialSource.CONFIG_API_KEY,
+                config_api_key(config),
+                config.cloud_api_key.get_secret_value() if config.cloud_api_key else None,
+            ),
+        ):
+            if isinstance(result, Failure):
+                views.append(KeyView(mask_api_key(raw or ""), source, result.failure().message))
+                found.append(None)
+                continue
+            key = result.unwrap()
+            found.append(key)
+            if key is not None:
+                views.append(KeyView(key.masked, source))
+        return tuple(views), found[0], found[1]
+
+
+def _view(session: TokenSet, now: float) -> SessionView:
+    return SessionView(
+        state=session.state(now),
+        email=session.email,
+        user_id=session.user_id,
+        expires_at=session.expires_at,
+        seconds_left=session.seconds_left(now),
+        can_refresh=session.can_refresh,
+    )
