@@ -120,27 +120,19 @@ class HttpxIdentityProvider:
         answer = self._post("/oauth2/token", form)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
-        reply = answer.unwrap()
-        if reply.is_success:
-            return json_object(SERVICE, reply).bind(_token_response)
-        failure = _refusal(reply, (secret, code_verifier))
-        if isinstance(failure, ProviderError):
-            return Failure(_poll_outcome(failure))
-        return Failure(failure)
+        return _token_answer(answer.unwrap(), (secret, code_verifier)).alt(_poll_outcome)
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         secret = refresh_token.get_secret_value()
-        form = {"grant_type": "refresh_token", "refresh_token": secret, "client_id": self._client_id}
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": secret,
+            "client_id": self._client_id,
+        }
         answer = self._post("/oauth2/token", form)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
-        reply = answer.unwrap()
-        if reply.is_success:
-            return json_object(SERVICE, reply).bind(_token_response)
-        failure = _refusal(reply, (secret,))
-        if isinstance(failure, ProviderError) and failure.error == "invalid_grant":
-            return Failure(SessionExpired())
-        return Failure(failure)
+        return _token_answer(answer.unwrap(), (secret,)).alt(_refresh_outcome)
 
     def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
         secret = refresh_token.get_secret_value()
@@ -168,26 +160,45 @@ class HttpxIdentityProvider:
         return send(self._client, SERVICE, "POST", self._base.unwrap() + path, form=form)
 
 
+def _oauth_error(body: dict[str, Any], secrets: tuple[str, ...]) -> ProviderError | None:
+    """RFC 6749 §5.2's error body, cleaned for the terminal and of anything we sent."""
+    code = body.get("error")
+    if not isinstance(code, str) or not code:
+        return None
+    error = without_secrets(shown_text(code, MAX_ERROR_CODE_LENGTH), secrets)
+    description = without_secrets(shown_text(body.get("error_description")), secrets)
+    return ProviderError(error, description)
+
+
 def _refusal(reply: Reply, secrets: tuple[str, ...]) -> _OAuthFailure:
     """What a non-2xx answer means; a ProviderError carries the OAuth error code, if any."""
     if reply.is_server_error:
         return ServerError(SERVICE, reply.status)
     parsed = json_object(SERVICE, reply)
-    body = parsed.unwrap() if isinstance(parsed, Success) else {}
-    code = body.get("error")
-    if isinstance(code, str) and code:
-        error = without_secrets(shown_text(code, MAX_ERROR_CODE_LENGTH), secrets)
-        description = without_secrets(shown_text(body.get("error_description")), secrets)
-        return ProviderError(error, description)
+    oauth_error = _oauth_error(parsed.unwrap(), secrets) if isinstance(parsed, Success) else None
+    if oauth_error is not None:
+        return oauth_error
     if 300 <= reply.status < 400:
         return ProviderError(f"HTTP {reply.status}", "a redirect, which is not followed")
     return ProviderError(f"HTTP {reply.status}")
 
 
-def _poll_outcome(
-    refusal: ProviderError,
-) -> AuthorizationPending | SlowDown | AccessDenied | DeviceCodeExpired | ProviderError:
-    match refusal.error:
+def _token_answer(reply: Reply, secrets: tuple[str, ...]) -> Result[TokenResponse, _OAuthFailure]:
+    if not reply.is_success:
+        return Failure(_refusal(reply, secrets))
+    parsed = json_object(SERVICE, reply)
+    if isinstance(parsed, Failure):
+        return Failure(parsed.failure())
+    body = parsed.unwrap()
+    # Some servers send an error body with a 200; without a token, believe the error.
+    oauth_error = None if "access_token" in body else _oauth_error(body, secrets)
+    return Failure(oauth_error) if oauth_error is not None else _token_response(body)
+
+
+def _poll_outcome(failure: _OAuthFailure) -> PollFailure:
+    if not isinstance(failure, ProviderError):
+        return failure
+    match failure.error:
         case "authorization_pending":
             return AuthorizationPending()
         case "slow_down":
@@ -197,7 +208,13 @@ def _poll_outcome(
         case "expired_token":
             return DeviceCodeExpired()
         case _:
-            return refusal
+            return failure
+
+
+def _refresh_outcome(failure: _OAuthFailure) -> RefreshFailure:
+    if isinstance(failure, ProviderError) and failure.error == "invalid_grant":
+        return SessionExpired()
+    return failure
 
 
 def _required_text(body: dict[str, Any], name: str) -> Result[str, MalformedResponse]:
