@@ -1,0 +1,179 @@
+"""CloudApi over httpx: the Basic Memory Cloud health check and API key creation (SPEC §4).
+
+How answers map to results:
+- 401: CredentialRejected naming the credential (never quoting it).
+- 403 whose body says `subscription_required` (under `detail` or at top level):
+  SubscriptionRequired; any other 403: CredentialRejected.
+- 5xx and 429: ServerError; transport problems: ServiceUnreachable.
+- Any other unexpected status, or a body that is not what the endpoint promises:
+  MalformedResponse, which never quotes a key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from returns.result import Failure, Result, Success
+
+from adapters.http_transport import (
+    DEFAULT_TIMEOUT,
+    Reply,
+    TimeoutSetting,
+    build_client,
+    checked_base_url,
+    is_header_safe,
+    is_safe_web_url,
+    json_object,
+    send,
+    shown_text,
+)
+from domain.api_key import API_KEY_PREFIX, parse_api_key
+from domain.credentials import Credential
+from domain.errors import (
+    CredentialRejected,
+    MalformedResponse,
+    ServerError,
+    ServiceUnreachable,
+    SubscriptionRequired,
+)
+from domain.ports import Clock, CloudFailure, CreatedApiKey, HealthReport
+
+SERVICE = "the cloud API"
+DEFAULT_SUBSCRIBE_URL = "https://basicmemory.com/subscribe"
+OAUTH_SESSION = "OAuth session"
+
+
+class HttpxCloudApi:
+    """The real cloud API; pass `client` to share one (its owner closes it)."""
+
+    def __init__(
+        self,
+        cloud_host: str,
+        clock: Clock,
+        client: httpx.Client | None = None,
+        timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._base = checked_base_url(SERVICE, cloud_host)
+        self._clock = clock
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
+
+    def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> HttpxCloudApi:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
+        started = self._clock.monotonic()
+        answer = self._call("GET", "/proxy/health", credential.secret, credential.description)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if reply.is_success:
+            return Success(HealthReport(latency_ms=(self._clock.monotonic() - started) * 1000))
+        return Failure(_refusal(reply, credential.description))
+
+    def create_api_key(
+        self, access_token: SecretStr, name: str
+    ) -> Result[CreatedApiKey, CloudFailure]:
+        answer = self._call("POST", "/api/keys", access_token, OAUTH_SESSION, {"name": name})
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if not reply.is_success:
+            return Failure(_refusal(reply, OAUTH_SESSION))
+        parsed = json_object(SERVICE, reply)
+        if isinstance(parsed, Failure):
+            return Failure(parsed.failure())
+        return _created_key(parsed.unwrap(), name)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        secret: SecretStr,
+        description: str,
+        json_body: dict[str, Any] | None = None,
+    ) -> Result[Reply, CloudFailure]:
+        if isinstance(self._base, Failure):
+            return Failure(self._base.failure())
+        token = secret.get_secret_value()
+        # A token with spaces, control or non-ASCII characters cannot be a valid bearer
+        # token, and httpx's error for it would quote the header; the cloud would reject it.
+        if not is_header_safe(token):
+            return Failure(CredentialRejected(description))
+        if self._client is None:
+            self._client = build_client(self._timeout)
+        answer: Result[Reply, ServiceUnreachable | MalformedResponse] = send(
+            self._client,
+            SERVICE,
+            method,
+            self._base.unwrap() + path,
+            headers={"Authorization": f"Bearer {token}"},
+            json_body=json_body,
+        )
+        return answer
+
+
+def _refusal(reply: Reply, credential: str) -> CloudFailure:
+    if reply.is_server_error:
+        return ServerError(SERVICE, reply.status)
+    if reply.status == 401:
+        return CredentialRejected(credential)
+    if reply.status == 403:
+        return _subscription_required(reply) or CredentialRejected(credential)
+    return MalformedResponse(SERVICE, f"unexpected HTTP {reply.status}")
+
+
+def _subscription_required(reply: Reply) -> SubscriptionRequired | None:
+    """The 403 body, `{"detail": {...}}` (FastAPI's HTTPException) or the same at top level."""
+    parsed = json_object(SERVICE, reply)
+    if isinstance(parsed, Failure):
+        return None
+    body = parsed.unwrap()
+    detail = body.get("detail")
+    fields = detail if isinstance(detail, dict) else body
+    if fields.get("error") != "subscription_required":
+        return None
+    url = fields.get("subscribe_url")
+    # The URL is shown to the user and may be opened: only a web URL will do.
+    subscribe_url = url if isinstance(url, str) and is_safe_web_url(url) else DEFAULT_SUBSCRIBE_URL
+    message = shown_text(fields.get("message"))
+    if message:
+        return SubscriptionRequired(subscribe_url, message)
+    return SubscriptionRequired(subscribe_url)
+
+
+def _created_key(body: dict[str, Any], requested_name: str) -> Result[CreatedApiKey, CloudFailure]:
+    raw = body.get("key")
+    if not isinstance(raw, str) or not raw.strip():
+        return Failure(MalformedResponse(SERVICE, "the answer has no key"))
+    parsed = parse_api_key(raw)
+    if isinstance(parsed, Failure):
+        # The reason never quotes the key; neither does this message.
+        problem = (
+            f"the new key does not start with '{API_KEY_PREFIX}'"
+            if not raw.strip().startswith(API_KEY_PREFIX)
+            else f"the new key is not a valid API key ({parsed.failure().reason})"
+        )
+        return Failure(MalformedResponse(SERVICE, problem))
+    key_id = body.get("id")
+    if isinstance(key_id, int) and not isinstance(key_id, bool):
+        key_id = str(key_id)
+    return Success(
+        CreatedApiKey(
+            key=parsed.unwrap(),
+            name=shown_text(body.get("name")) or requested_name,
+            key_id=shown_text(key_id) or None,
+            created_at=shown_text(body.get("created_at")) or None,
+        )
+    )
