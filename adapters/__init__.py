@@ -1,0 +1,1 @@
+"""Adapters: the real files, network, clock and browser behind the domain ports."""

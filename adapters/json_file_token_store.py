@@ -1,0 +1,214 @@
+"""TokenStore on `.cloud_tokens.json`: strict, secret-safe parsing and locked atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from returns.pipeline import is_successful
+from returns.result import Failure, Result, Success
+
+from adapters.atomic_files import (
+    ReadFailure,
+    describe_os_error,
+    locked,
+    read_bytes_limited,
+    write_atomically,
+)
+from domain.errors import AuthFailure, CorruptFile, FileAccessError, StorageFailure
+from domain.session import TokenSet
+
+_KNOWN_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "expires_at",
+    "token_type",
+    "user_id",
+    "email",
+    "session_id",
+    "obtained_at",
+)
+_OPTIONAL_TEXT = ("user_id", "email", "session_id")
+
+
+class JsonFileTokenStore:
+    """The OAuth session as a JSON object in a private file.
+
+    Never reads or writes through a symbolic link: a link at the token path could send the
+    secrets somewhere else. Failure messages never quote the file, which holds secrets.
+    """
+
+    def __init__(self, path: Path, lock_timeout: float = 10.0) -> None:
+        self._path = path
+        self._lock_timeout = lock_timeout
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def load(self) -> Result[TokenSet | None, StorageFailure]:
+        return self._read()
+
+    def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
+        """Replace the session; a damaged file is reported, not silently overwritten."""
+        with locked(self._path, self._lock_timeout) as lock:
+            if not is_successful(lock):
+                return Failure(lock.failure())
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            return write_atomically(self._path, _serialise(tokens))
+
+    def delete(self) -> Result[bool, StorageFailure]:
+        """Remove the file, damaged or not; a symbolic link is removed, not its target."""
+        if not os.path.lexists(self._path):
+            # Nothing to remove; no lock needed (and none created in a missing folder).
+            return Success(False)
+        with locked(self._path, self._lock_timeout) as lock:
+            if not is_successful(lock):
+                return Failure(lock.failure())
+            try:
+                self._path.unlink()
+            except FileNotFoundError:
+                return Success(False)
+            except OSError as error:
+                return Failure(FileAccessError(str(self._path), describe_os_error(error)))
+            return Success(True)
+
+    def update(
+        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
+    ) -> Result[TokenSet, AuthFailure]:
+        with locked(self._path, self._lock_timeout) as lock:
+            if not is_successful(lock):
+                return Failure(lock.failure())
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            before = current.unwrap()
+            changed = change(before)
+            if not is_successful(changed) or changed.unwrap() is before:
+                return changed
+            after = changed.unwrap()
+            written = write_atomically(self._path, _serialise(after))
+            if not is_successful(written):
+                return Failure(written.failure())
+            return Success(after)
+
+    def _read(self) -> Result[TokenSet | None, ReadFailure]:
+        return read_bytes_limited(self._path, follow_symlinks=False).bind(self._parse)
+
+    def _parse(self, data: bytes | None) -> Result[TokenSet | None, ReadFailure]:
+        if data is None:
+            return Success(None)
+        return parse_tokens(self._path, data)
+
+
+def _is_token(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_unix_seconds(value: object) -> bool:
+    # bool is an int subclass in Python, but `true` is not a time.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_optional_unix_seconds(value: object) -> bool:
+    return value is None or _is_unix_seconds(value)
+
+
+# (field, required, valid, rule): the first broken rule is the problem reported.
+_FIELD_RULES: tuple[tuple[str, bool, Callable[[object], bool], str], ...] = (
+    ("access_token", True, _is_token, "must be a non-empty string"),
+    ("refresh_token", False, _is_optional_text, "must be a string or null"),
+    ("expires_at", True, _is_unix_seconds, "must be an integer (Unix seconds)"),
+    ("token_type", False, _is_optional_text, "must be a string"),
+    ("user_id", False, _is_optional_text, "must be a string or null"),
+    ("email", False, _is_optional_text, "must be a string or null"),
+    ("session_id", False, _is_optional_text, "must be a string or null"),
+    ("obtained_at", False, _is_optional_unix_seconds, "must be an integer (Unix seconds)"),
+)
+
+
+def parse_tokens(path: Path, data: bytes) -> Result[TokenSet, CorruptFile]:
+    """Decode the file; a failure's problem is one line and quotes nothing from the file."""
+    return _decode(data).bind(_checked).map(_token_set).alt(partial(CorruptFile, str(path)))
+
+
+def _decode(data: bytes) -> Result[dict[str, Any], str]:
+    if not data.strip():
+        return Failure("empty file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Failure(f"not valid UTF-8 text (byte {error.start})")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        # error.msg names the kind of mistake only; error.doc (the content) is never used.
+        return Failure(
+            f"not valid JSON: {error.msg.lower()} (line {error.lineno}, column {error.colno})"
+        )
+    except RecursionError:
+        return Failure("not valid JSON: nested too deeply")
+    if not isinstance(document, dict):
+        return Failure("not a JSON object")
+    return Success(document)
+
+
+def _checked(document: dict[str, Any]) -> Result[dict[str, Any], str]:
+    for name, required, valid, rule in _FIELD_RULES:
+        if name not in document:
+            if required:
+                return Failure(f"{name} is missing")
+        elif not valid(document[name]):
+            return Failure(f"{name} {rule}")
+    return Success(document)
+
+
+def _token_set(document: dict[str, Any]) -> TokenSet:
+    """Build from a document `_checked` accepted, so every known field has its type."""
+    refresh = document.get("refresh_token")
+    return TokenSet(
+        access_token=SecretStr(document["access_token"]),
+        refresh_token=SecretStr(refresh) if refresh is not None else None,
+        expires_at=document["expires_at"],
+        token_type=document.get("token_type") or "Bearer",
+        user_id=document.get("user_id"),
+        email=document.get("email"),
+        session_id=document.get("session_id"),
+        obtained_at=document.get("obtained_at"),
+        extra={key: value for key, value in document.items() if key not in _KNOWN_FIELDS},
+    )
+
+
+def _serialise(tokens: TokenSet) -> bytes:
+    """The only place the secrets are revealed: on their way into the private file."""
+    document: dict[str, Any] = {
+        "access_token": tokens.access_token.get_secret_value(),
+        "refresh_token": (
+            tokens.refresh_token.get_secret_value() if tokens.refresh_token is not None else None
+        ),
+        "expires_at": tokens.expires_at,
+        "token_type": tokens.token_type,
+    }
+    for name in _OPTIONAL_TEXT:
+        value = getattr(tokens, name)
+        if value is not None:
+            document[name] = value
+    if tokens.obtained_at is not None:
+        document["obtained_at"] = tokens.obtained_at
+    for key, value in tokens.extra.items():
+        # A known field always comes from the typed attribute, never from `extra`.
+        if key not in _KNOWN_FIELDS:
+            document[key] = value
+    # ASCII output: a lone surrogate read from an escape in the file still writes cleanly.
+    return (json.dumps(document, indent=2) + "\n").encode("ascii")
