@@ -1,0 +1,310 @@
+"""ConfigStore on `config.yaml`: strict safe parsing; locked atomic rewrites that keep unknown keys."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import SecretStr
+from returns.pipeline import is_successful
+from returns.result import Failure, Result, Success
+
+from adapters.atomic_files import ReadFailure, locked, read_bytes_limited, write_atomically
+from domain.config import AppConfig, Project
+from domain.errors import AuthFailure, CorruptFile, StorageFailure
+from domain.routing import ProjectMode
+
+try:
+    # libyaml's classes parse and emit the same documents, several times faster.
+    from yaml import CSafeDumper as _SafeDumper
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+_SETTING_KEYS = ("cloud_host", "cloud_domain", "cloud_client_id")
+_KNOWN_KEYS = frozenset({"cloud_api_key", *_SETTING_KEYS, "projects"})
+_PROJECT_KEYS = frozenset({"path", "mode"})
+_MODES = {mode.value: mode for mode in ProjectMode}
+# Project names this plain are safe to show in a message; any other is shown by position,
+# since a message must never echo arbitrary file content.
+_SHOWABLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The file as parsed: the raw mapping (for rewriting) and the typed config it holds."""
+
+    raw: dict[Any, Any]
+    config: AppConfig
+
+
+class YamlConfigStore:
+    """The user's settings as a YAML mapping in a private file.
+
+    Rewrites start from the mapping just re-read under the lock and change only what the
+    config change changed, so unknown keys keep their values and their order. PyYAML does
+    not keep comments: a rewrite drops them (an unchanged config is never rewritten).
+    """
+
+    def __init__(self, path: Path, lock_timeout: float = 10.0) -> None:
+        self._path = path
+        self._lock_timeout = lock_timeout
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def load(self) -> Result[AppConfig, StorageFailure]:
+        return self._read().map(_config_of)
+
+    def update(
+        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
+    ) -> Result[AppConfig, AuthFailure]:
+        target = self._write_target()
+        with locked(target, self._lock_timeout) as lock:
+            if not is_successful(lock):
+                return Failure(lock.failure())
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            snapshot = current.unwrap()
+            changed = change(snapshot.config)
+            if not is_successful(changed):
+                return changed
+            after = changed.unwrap()
+            # An unchanged config is not rewritten, so the file (comments too) stays as it is.
+            if after is snapshot.config or after == snapshot.config:
+                return changed
+            data = _dump(_merged(snapshot.raw, snapshot.config, after))
+            written = write_atomically(target, data)
+            if not is_successful(written):
+                return Failure(written.failure())
+            return Success(after)
+
+    def _write_target(self) -> Path:
+        # Dotfile managers often make config.yaml a symbolic link into their repository. An
+        # atomic rename onto the link would replace the link with a plain file, so writes go to
+        # the link's resolved target, with the temp file and the lock in the target's folder.
+        return Path(os.path.realpath(self._path))
+
+    def _read(self) -> Result[_Snapshot, ReadFailure]:
+        # Reading through a symbolic link is fine here, unlike the token file.
+        return read_bytes_limited(self._path).bind(self._parse)
+
+    def _parse(self, data: bytes | None) -> Result[_Snapshot, ReadFailure]:
+        if data is None:
+            return Success(_Snapshot({}, AppConfig()))
+        return parse_config(self._path, data)
+
+
+def _config_of(snapshot: _Snapshot) -> AppConfig:
+    return snapshot.config
+
+
+def parse_config(path: Path, data: bytes) -> Result[_Snapshot, CorruptFile]:
+    """Decode the file; a failure's problem is one line and quotes nothing from the file."""
+    return _decode(data).bind(_snapshot_of).alt(partial(CorruptFile, str(path)))
+
+
+def _decode(data: bytes) -> Result[dict[Any, Any], str]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Failure(f"not valid UTF-8 text (byte {error.start})")
+    try:
+        document = yaml.load(text, Loader=_SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        return Failure(_syntax_problem(error))
+    except yaml.YAMLError:
+        # The reader's own message would show the offending character; say what it is instead.
+        return Failure("not valid YAML (it contains control characters)")
+    except RecursionError:
+        return Failure("not valid YAML (nested too deeply)")
+    if document is None:
+        return Success({})
+    if not isinstance(document, dict):
+        return Failure(f"the top level must be a mapping of settings, not {_kind(document)}")
+    return Success(document)
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
+    """From the error's position only: its text can quote the line, which may hold the key."""
+    what = (
+        "not valid YAML (unsupported tag)"
+        if isinstance(error, yaml.constructor.ConstructorError)
+        else "not valid YAML"
+    )
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return what
+    return f"{what} at line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _snapshot_of(raw: dict[Any, Any]) -> Result[_Snapshot, str]:
+    api_key = raw.get("cloud_api_key")
+    if api_key is not None and not isinstance(api_key, str):
+        return Failure("cloud_api_key must be a string")
+    for key in _SETTING_KEYS:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            return Failure(f"{key} must be a string")
+    projects = _projects(raw.get("projects"))
+    if not is_successful(projects):
+        return Failure(projects.failure())
+    config = AppConfig(
+        # An empty key is no key: credential priority must not count it as configured.
+        cloud_api_key=SecretStr(api_key) if api_key else None,
+        cloud_host=raw.get("cloud_host"),
+        cloud_domain=raw.get("cloud_domain"),
+        cloud_client_id=raw.get("cloud_client_id"),
+        projects=projects.unwrap(),
+        # Non-string top-level keys cannot be typed here; they stay in the raw mapping only.
+        extra={key: value for key, value in raw.items() if _is_unknown(key, _KNOWN_KEYS)},
+    )
+    return Success(_Snapshot(raw, config))
+
+
+def _is_unknown(key: object, known: frozenset[str]) -> bool:
+    return isinstance(key, str) and key not in known
+
+
+def _projects(raw: object) -> Result[dict[str, Project], str]:
+    if raw is None:
+        return Success({})
+    if not isinstance(raw, dict):
+        return Failure("projects must be a mapping of project names to {path, mode}")
+    projects: dict[str, Project] = {}
+    for position, (name, entry) in enumerate(raw.items(), start=1):
+        if not isinstance(name, str):
+            return Failure(f"projects: the name of project {position} must be text")
+        project = _project(_label(name, position), entry)
+        if not is_successful(project):
+            return Failure(project.failure())
+        projects[name] = project.unwrap()
+    return Success(projects)
+
+
+def _label(name: str, position: int) -> str:
+    if _SHOWABLE_NAME.fullmatch(name):
+        return f"project '{name}'"
+    return f"project {position} in projects"
+
+
+def _project(label: str, entry: object) -> Result[Project, str]:
+    if not isinstance(entry, dict):
+        return Failure(f"{label} must be a mapping with path and mode")
+    if "path" not in entry:
+        return Failure(f"{label} has no path")
+    if not isinstance(entry["path"], str):
+        return Failure(f"{label}: path must be a string")
+    mode = entry.get("mode")
+    if mode is not None and (not isinstance(mode, str) or mode not in _MODES):
+        return Failure(f"{label}: mode must be local or cloud")
+    return Success(
+        Project(
+            path=entry["path"],
+            mode=_MODES[mode] if mode is not None else ProjectMode.LOCAL,
+            extra={key: value for key, value in entry.items() if _is_unknown(key, _PROJECT_KEYS)},
+        )
+    )
+
+
+def _merged(raw: dict[Any, Any], before: AppConfig, after: AppConfig) -> dict[Any, Any]:
+    """The raw mapping with only the differences between `before` and `after` applied.
+
+    Keys keep their places; new keys go at the end; what did not change is left as read.
+    """
+    document = dict(raw)
+    if after.cloud_api_key != before.cloud_api_key:
+        _set_or_remove(
+            document,
+            "cloud_api_key",
+            after.cloud_api_key.get_secret_value() if after.cloud_api_key is not None else None,
+        )
+    for key in _SETTING_KEYS:
+        if getattr(after, key) != getattr(before, key):
+            _set_or_remove(document, key, getattr(after, key))
+    if after.projects != before.projects:
+        raw_projects = raw.get("projects")
+        document["projects"] = _merged_projects(
+            raw_projects if isinstance(raw_projects, dict) else {}, before, after
+        )
+    _merge_extra(document, before.extra, after.extra, _KNOWN_KEYS)
+    return document
+
+
+def _set_or_remove(document: dict[Any, Any], key: str, value: object) -> None:
+    if value is None:
+        document.pop(key, None)
+    else:
+        document[key] = value
+
+
+def _merged_projects(
+    raw_projects: dict[Any, Any], before: AppConfig, after: AppConfig
+) -> dict[Any, Any]:
+    merged: dict[Any, Any] = {}
+    for name, entry in raw_projects.items():
+        if name in after.projects:
+            merged[name] = _merged_project(entry, before.projects.get(name), after.projects[name])
+    for name, project in after.projects.items():
+        if name not in merged:
+            merged[name] = _merged_project(None, None, project)
+    return merged
+
+
+def _merged_project(raw_entry: object, before: Project | None, after: Project) -> dict[Any, Any]:
+    if isinstance(raw_entry, dict) and before is not None and after == before:
+        return raw_entry
+    entry: dict[Any, Any] = dict(raw_entry) if isinstance(raw_entry, dict) else {}
+    entry["path"] = after.path
+    # An entry that never named its mode stays that way while it is local (the default).
+    if "mode" in entry or after.mode is not ProjectMode.LOCAL:
+        entry["mode"] = after.mode.value
+    _merge_extra(entry, before.extra if before else {}, after.extra, _PROJECT_KEYS)
+    return entry
+
+
+def _merge_extra(
+    document: dict[Any, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    known: frozenset[str],
+) -> None:
+    for key in [key for key in document if _is_unknown(key, known) and key not in after]:
+        del document[key]
+    for key, value in after.items():
+        if key in known:
+            continue  # a typed field is never overridden from `extra`
+        unchanged = key in before and (before[key] is value or before[key] == value)
+        if not (unchanged and key in document):
+            document[key] = value
+
+
+def _dump(document: dict[Any, Any]) -> bytes:
+    text: str = yaml.dump(
+        document,
+        Dumper=_SafeDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+    return text.encode("utf-8")
