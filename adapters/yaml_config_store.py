@@ -276,8 +276,8 @@ def _merged_project(raw_entry: object, before: Project | None, after: Project) -
         return raw_entry
     entry: dict[Any, Any] = dict(raw_entry) if isinstance(raw_entry, dict) else {}
     entry["path"] = after.path
-    # An entry that never named its mode stays that way while it is local (the default).
-    if "mode" in entry or after.mode is not ProjectMode.LOCAL:
+    # New entries name their mode; an old one that never did stays so while local (the default).
+    if raw_entry is None or "mode" in entry or after.mode is not ProjectMode.LOCAL:
         entry["mode"] = after.mode.value
     _merge_extra(entry, before.extra if before else {}, after.extra, _PROJECT_KEYS)
     return entry

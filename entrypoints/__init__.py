@@ -1,0 +1,1 @@
+"""The `bm` command line: cyclopts commands, presenters and the composition root."""

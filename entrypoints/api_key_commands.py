@@ -1,0 +1,112 @@
+"""`bm cloud api-key save`, `create` and `remove`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+from cyclopts import Parameter
+from returns.result import Failure
+
+from domain.errors import NoApiKeyInput
+from entrypoints.command_support import prepare
+from entrypoints.console import err, is_terminal, out
+from entrypoints.presenters import EXIT_OK, fail
+
+# A key is one short line; reading more would only invite a pasted file.
+MAX_STDIN_BYTES = 4096
+
+
+def _read_key(key: str | None) -> str | None:
+    """The key from the argument, standard input, or a hidden prompt on a terminal."""
+    if key is not None and key != "-":
+        err(
+            "Note: a key typed on the command line lands in shell history; "
+            "`bm cloud api-key save` without it prompts with hidden input."
+        )
+        return key
+    if is_terminal(sys.stdin) and key is None:
+        import getpass
+
+        try:
+            return getpass.getpass("API key (input is hidden): ")
+        except (EOFError, OSError):
+            return None
+    try:
+        data = sys.stdin.read(MAX_STDIN_BYTES)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    lines = data.strip().splitlines()
+    return lines[0] if lines else None
+
+
+def save(
+    key: Annotated[str | None, Parameter(show_default=False)] = None,
+    /,
+    *,
+    verify: Annotated[bool, Parameter(negative=())] = False,
+) -> int:
+    """Validate an existing API key and store it in config.yaml.
+
+    Parameters
+    ----------
+    key
+        The key, or '-' to read standard input. Omit it to be prompted (hidden input).
+    verify
+        Check the key with the cloud before saving it.
+    """
+    container = prepare(network=verify, writes=True)
+    if isinstance(container, int):
+        return container
+    raw = _read_key(key)
+    if raw is None or not raw.strip():
+        return fail(NoApiKeyInput())
+    result = container.save_api_key().execute(raw, verify=verify)
+    if isinstance(result, Failure):
+        return fail(result.failure())
+    saved = result.unwrap()
+    if saved.unchanged:
+        out(f"API key {saved.masked} was already saved.")
+    elif saved.replaced:
+        out(f"Saved API key {saved.masked} (replacing {saved.replaced}).")
+    else:
+        out(f"Saved API key {saved.masked}.")
+    return EXIT_OK
+
+
+def create(name: str, /) -> int:
+    """Create an API key in the cloud with your OAuth session, and store it.
+
+    Parameters
+    ----------
+    name
+        A name that says where the key is used, e.g. "desktop-work".
+    """
+    container = prepare(network=True, writes=True)
+    if isinstance(container, int):
+        return container
+    result = container.create_api_key().execute(name)
+    if isinstance(result, Failure):
+        return fail(result.failure())
+    created = result.unwrap()
+    replaced = " (it replaces the key saved before)" if created.replaced else ""
+    out(f"Created API key '{created.name}' {created.masked} and saved it{replaced}.")
+    return EXIT_OK
+
+
+def remove() -> int:
+    """Remove the API key stored in config.yaml."""
+    container = prepare(writes=True)
+    if isinstance(container, int):
+        return container
+    result = container.remove_api_key().execute()
+    if isinstance(result, Failure):
+        return fail(result.failure())
+    removed = result.unwrap()
+    if removed.removed:
+        out(f"Removed API key {removed.removed}.")
+    else:
+        out("No API key was stored.")
+    if removed.env_key_still_set:
+        err("Note: BASIC_MEMORY_CLOUD_API_KEY is still set in this environment and stays in force.")
+    return EXIT_OK

@@ -1,0 +1,59 @@
+"""The `bm` application: commands are registered by import path so start-up imports little."""
+
+from __future__ import annotations
+
+import sys
+
+from cyclopts import App
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("basic-memory-cloud-auth")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+app = App(
+    name="bm",
+    version=_version,
+    help="Basic Memory command line: sign in to Basic Memory Cloud and route projects.",
+)
+cloud = App(name="cloud", help="Sign in to Basic Memory Cloud, manage API keys, check status.")
+api_key = App(name="api-key", help="Long-lived API keys for scripts and per-project routing.")
+project = App(name="project", help="Projects and whether each works locally or in the cloud.")
+app.command(cloud)
+app.command(project)
+cloud.command(api_key)
+
+_CLOUD = "entrypoints.cloud_commands"
+_KEYS = "entrypoints.api_key_commands"
+_PROJECTS = "entrypoints.project_commands"
+cloud.command(
+    f"{_CLOUD}:login", name="login", help="Sign in with your browser (OAuth device flow)."
+)
+cloud.command(
+    f"{_CLOUD}:logout", name="logout", help="Sign out: revoke and remove the OAuth session."
+)
+cloud.command(
+    f"{_CLOUD}:status", name="status", help="Show the session, API key, routing and cloud state."
+)
+api_key.command(f"{_KEYS}:save", name="save", help="Validate and store an existing bmc_ API key.")
+api_key.command(
+    f"{_KEYS}:create", name="create", help="Create a new API key with your OAuth session."
+)
+api_key.command(f"{_KEYS}:remove", name="remove", help="Remove the stored API key.")
+project.command(f"{_PROJECTS}:add", name="add", help="Add a project (local mode).")
+project.command(f"{_PROJECTS}:list_", name="list", help="List projects with their mode and route.")
+project.command(f"{_PROJECTS}:remove", name="remove", help="Remove a project entry.")
+project.command(f"{_PROJECTS}:set_cloud", name="set-cloud", help="Route a project to the cloud.")
+project.command(
+    f"{_PROJECTS}:set_local", name="set-local", help="Route a project to the local API."
+)
+
+
+def main() -> None:
+    """Console-script entry: cyclopts exits with the command's return code."""
+    app(sys.argv[1:])

@@ -1,0 +1,162 @@
+"""`bm cloud login`, `logout` and `status`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+from cyclopts import Parameter
+from returns.result import Failure, Success
+
+from application.logout import Revocation
+from domain.errors import (
+    ConfirmationRequired,
+    CredentialRejected,
+    LoginCancelled,
+    SubscriptionRequired,
+)
+from entrypoints.command_support import cloud_host, prepare
+from entrypoints.console import confirm, err, is_terminal, out
+from entrypoints.presenters import (
+    EXIT_CLOUD_UNAVAILABLE,
+    EXIT_OK,
+    EXIT_USER_MUST_ACT,
+    fail,
+    status_dict,
+    status_exit_code,
+    status_lines,
+)
+
+Flag = Parameter(negative=())
+
+
+def login(
+    *,
+    no_browser: Annotated[bool, Flag] = False,
+    force: Annotated[bool, Flag] = False,
+) -> int:
+    """Sign in to Basic Memory Cloud.
+
+    A stored session is refreshed silently; otherwise the OAuth device flow runs: the code
+    and URL are shown, the browser opens, and the command waits (10 minutes at most).
+
+    Parameters
+    ----------
+    no_browser
+        Do not open a browser; open the printed URL yourself (for SSH sessions).
+    force
+        Ignore the stored session and sign in anew.
+    """
+    container = prepare(network=True, writes=True)
+    if isinstance(container, int):
+        return container
+    display = container.login_display()
+    try:
+        result = container.login().execute(open_browser=not no_browser, force=force)
+    except KeyboardInterrupt:
+        display.finish()
+        err("")
+        return fail(LoginCancelled())
+    if isinstance(result, Failure):
+        return fail(result.failure())
+    outcome = result.unwrap()
+    who = outcome.session.email or outcome.session.user_id or "your account"
+    if outcome.refreshed:
+        err("Refreshed the stored session (use --force to sign in anew).")
+    verification = outcome.verification
+    if isinstance(verification, Success):
+        out(f"Logged in as {who}")
+        return EXIT_OK
+    failure = verification.failure()
+    out(f"Logged in as {who}, but the subscription is not verified.")
+    if isinstance(failure, SubscriptionRequired | CredentialRejected):
+        err(f"Error: {failure.message}")
+        return EXIT_USER_MUST_ACT
+    err(f"Error: could not verify the subscription: {failure.message}")
+    return EXIT_CLOUD_UNAVAILABLE
+
+
+def logout(
+    *,
+    all_: Annotated[bool, Parameter(name="--all", negative=())] = False,
+    yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=())] = False,
+) -> int:
+    """Sign out: revoke the session on the server and remove the local tokens.
+
+    A configured API key stays and keeps working for cloud project routing.
+
+    Parameters
+    ----------
+    all_
+        Also remove the stored API key (asks first; use --yes outside a terminal).
+    yes
+        Do not ask for confirmation.
+    """
+    if all_ and not yes:
+        if not is_terminal(sys.stdin):
+            return fail(ConfirmationRequired("`bm cloud logout --all`"))
+        if not confirm("Remove the OAuth session and the stored API key?"):
+            err("Nothing was changed.")
+            return EXIT_USER_MUST_ACT
+    container = prepare(network=True)
+    if isinstance(container, int):
+        return container
+    result = container.logout().execute(remove_api_key=all_)
+    if isinstance(result, Failure):
+        return fail(result.failure())
+    outcome = result.unwrap()
+    if outcome.damaged_file_removed:
+        out(f"Removed a damaged token file ({outcome.damaged_file_removed}).")
+    elif outcome.session_removed:
+        out("Logged out: the OAuth session was removed from this machine.")
+    else:
+        out("No OAuth session was stored; nothing to log out.")
+    if outcome.revocation is Revocation.REVOKED:
+        out("The session was revoked on the server.")
+    elif outcome.revocation is Revocation.FAILED:
+        err(
+            f"Warning: the server-side revocation failed ({outcome.revocation_problem}); "
+            "the session ends when its tokens expire."
+        )
+    if outcome.key_removed:
+        out("The stored API key was removed.")
+    if outcome.key_remaining is not None:
+        out(
+            f"The API key from {outcome.key_remaining.value} remains available for cloud "
+            "project routing (remove it with `bm cloud logout --all` or `bm cloud api-key remove`)."
+        )
+    return EXIT_OK
+
+
+def status(
+    *,
+    json_: Annotated[bool, Parameter(name="--json", negative=())] = False,
+    offline: Annotated[bool, Flag] = False,
+) -> int:
+    """Show who is signed in, the API key in force, routing, and whether the cloud answers.
+
+    Exit code 0 only when a usable credential exists and (unless --offline) the cloud
+    accepted it.
+
+    Parameters
+    ----------
+    json_
+        Print one JSON object with stable keys (no secrets).
+    offline
+        Do not contact the cloud.
+    """
+    container = prepare()
+    if isinstance(container, int):
+        return container
+    endpoints = container.endpoints()
+    if isinstance(endpoints, Failure) and not offline:
+        return fail(endpoints.failure())
+    report = container.status().execute(offline=offline).unwrap()
+    host = cloud_host(container)
+    if json_:
+        out(json.dumps(status_dict(report, host), indent=2, sort_keys=False))
+    else:
+        for line in status_lines(report, host):
+            out(line)
+    return status_exit_code(report)

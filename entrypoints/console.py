@@ -1,0 +1,110 @@
+"""Terminal I/O for commands: results to stdout, progress and errors to stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+# Without a terminal the countdown becomes a plain line this often, so logs stay short.
+PLAIN_PROGRESS_EVERY_SECONDS = 30
+
+
+def out(text: str = "") -> None:
+    print(text, file=sys.stdout, flush=True)
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def format_duration(seconds: float) -> str:
+    """Minutes and seconds for a countdown.
+
+    >>> format_duration(595.2)
+    '9:55'
+    """
+    whole = max(0, int(seconds + 0.5))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def human_duration(seconds: int) -> str:
+    """Coarse duration for status lines.
+
+    >>> human_duration(3599), human_duration(90000), human_duration(42)
+    ('59m', '1d 1h', '42s')
+    """
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+class TerminalLoginDisplay:
+    """The device-flow screen: the code, the URL, and a live countdown on stderr."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._live = is_terminal(self._stream)
+        self._line_open = False
+        self._last_plain: float | None = None
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+
+    def _close_line(self) -> None:
+        if self._line_open:
+            self._write("\r\x1b[K")
+            self._line_open = False
+
+    def show_code(self, user_code: str, verification_uri: str) -> None:
+        self._write(
+            f"To sign in, open {verification_uri} and confirm this code:\n\n    {user_code}\n\n"
+        )
+
+    def browser_opened(self, url: str) -> None:
+        self._write("Opened your browser; check that the page shows the same code.\n")
+
+    def browser_unavailable(self, url: str, reason: str) -> None:
+        self._write(f"Not opening a browser ({reason}). Open this URL by hand:\n    {url}\n")
+
+    def countdown(self, seconds_left: float) -> None:
+        text = f"Waiting for approval… {format_duration(seconds_left)} left (Ctrl-C to cancel)"
+        if self._live:
+            self._write(f"\r\x1b[K{text}")
+            self._line_open = True
+            return
+        now = time.monotonic()
+        if self._last_plain is None or now - self._last_plain >= PLAIN_PROGRESS_EVERY_SECONDS:
+            self._last_plain = now
+            self._write(text + "\n")
+
+    def retrying(self, problem: str, wait_seconds: float) -> None:
+        self._close_line()
+        self._write(f"{problem} Retrying in {format_duration(wait_seconds)}.\n")
+
+    def finish(self) -> None:
+        self._close_line()
+
+
+def confirm(question: str) -> bool:
+    """Ask yes/no on the terminal; anything but yes is no."""
+    err_stream = sys.stderr
+    err_stream.write(f"{question} [y/N] ")
+    err_stream.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in {"y", "yes"}

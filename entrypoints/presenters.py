@@ -1,0 +1,257 @@
+"""Turn use-case results into text, JSON and exit codes (SPEC §6)."""
+
+from __future__ import annotations
+
+from typing import Any, assert_never
+
+from returns.result import Success
+
+from application.project_routes import ProjectRoute
+from application.show_status import StatusReport
+from domain.errors import (
+    AccessDenied,
+    AuthFailure,
+    ConfirmationRequired,
+    ConflictingRouting,
+    CorruptFile,
+    CredentialRejected,
+    DeviceCodeExpired,
+    FileAccessError,
+    InsecureHost,
+    InvalidApiKey,
+    InvalidBoolean,
+    InvalidKeyName,
+    InvalidProjectName,
+    LockTimeout,
+    LoginCancelled,
+    LoginTimedOut,
+    MalformedResponse,
+    NoApiKeyInput,
+    NoCredential,
+    NoCredentialForProject,
+    NotLoggedIn,
+    OAuthRequired,
+    ProjectExists,
+    ProviderError,
+    ServerError,
+    ServiceUnreachable,
+    SessionExpired,
+    SubscriptionRequired,
+    UnknownProject,
+)
+from domain.credentials import CredentialSource
+from domain.routing import ROUTING_VARIABLES, RoutingFlags
+from entrypoints.console import err, human_duration
+
+EXIT_OK = 0
+EXIT_USER_MUST_ACT = 1
+EXIT_USAGE = 2
+EXIT_CLOUD_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(failure: AuthFailure) -> int:
+    match failure:
+        case (
+            InvalidApiKey()
+            | InvalidBoolean()
+            | ConflictingRouting()
+            | InsecureHost()
+            | NotLoggedIn()
+            | SessionExpired()
+            | OAuthRequired()
+            | NoCredentialForProject()
+            | NoCredential()
+            | AccessDenied()
+            | DeviceCodeExpired()
+            | LoginTimedOut()
+            | ProviderError()
+            | CredentialRejected()
+            | SubscriptionRequired()
+            | CorruptFile()
+            | FileAccessError()
+            | LockTimeout()
+            | ProjectExists()
+        ):
+            return EXIT_USER_MUST_ACT
+        case (
+            UnknownProject()
+            | InvalidProjectName()
+            | ConfirmationRequired()
+            | NoApiKeyInput()
+            | InvalidKeyName()
+        ):
+            return EXIT_USAGE
+        case ServiceUnreachable() | ServerError() | MalformedResponse():
+            return EXIT_CLOUD_UNAVAILABLE
+        case LoginCancelled():
+            return EXIT_INTERRUPTED
+        case _:
+            assert_never(failure)
+
+
+def fail(failure: AuthFailure) -> int:
+    """Report a failure as one line on stderr and give its exit code."""
+    err(f"Error: {failure.message}")
+    return exit_code(failure)
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _flags_dict(flags: RoutingFlags) -> dict[str, bool]:
+    return dict(
+        zip(ROUTING_VARIABLES, (flags.force_local, flags.force_cloud, flags.explicit), strict=True)
+    )
+
+
+def describe_source(source: CredentialSource) -> str:
+    if source is CredentialSource.OAUTH_SESSION:
+        return "OAuth session"
+    return f"API key from {source.value}"
+
+
+def route_line(route: ProjectRoute) -> str:
+    mode = route.mode.value if route.mode else "-"
+    target = route.route.value if route.route else "error"
+    via = f" via the {describe_source(route.credential)}" if route.credential else ""
+    problem = f" [{route.problem}]" if route.problem else ""
+    return f"{route.name:<16} {mode:<6} -> {target}{via} ({route.reason}){problem}"
+
+
+def route_dict(route: ProjectRoute) -> dict[str, Any]:
+    return {
+        "name": route.name,
+        "path": route.path,
+        "mode": route.mode.value if route.mode else None,
+        "route": route.route.value if route.route else None,
+        "reason": route.reason,
+        "credential": route.credential.value if route.credential else None,
+        "problem": route.problem,
+    }
+
+
+def status_exit_code(report: StatusReport) -> int:
+    """0 only with a usable credential and, online, a cloud that accepted it."""
+    if report.credential is None:
+        return EXIT_USER_MUST_ACT
+    if not report.checked_online or report.cloud is None:
+        return EXIT_OK
+    result = report.cloud.result
+    if isinstance(result, Success):
+        return EXIT_OK
+    return exit_code(result.failure())
+
+
+def status_dict(report: StatusReport, cloud_host: str | None) -> dict[str, Any]:
+    session = report.session
+    key = report.key_in_force
+    cloud: dict[str, Any] = {"checked": report.cloud is not None, "host": cloud_host}
+    if report.cloud is not None:
+        result = report.cloud.result
+        cloud["credential"] = report.cloud.credential.value
+        if isinstance(result, Success):
+            cloud.update(
+                reachable=True,
+                latency_ms=round(result.unwrap().latency_ms, 1),
+                subscription="active",
+                problem=None,
+            )
+        else:
+            failure = result.failure()
+            reachable = not isinstance(failure, ServiceUnreachable)
+            subscription = "required" if isinstance(failure, SubscriptionRequired) else "unknown"
+            cloud.update(
+                reachable=reachable,
+                latency_ms=None,
+                subscription=subscription,
+                problem=failure.message,
+            )
+    return {
+        "ok": status_exit_code(report) == EXIT_OK,
+        "session": None
+        if session is None
+        else {
+            "state": session.state.value,
+            "email": session.email,
+            "user_id": session.user_id,
+            "expires_at": session.expires_at,
+            "seconds_left": session.seconds_left,
+            "can_refresh": session.can_refresh,
+        },
+        "session_problem": report.session_problem,
+        "api_key": None if key is None else {"masked": key.masked, "source": key.source.value},
+        "api_key_problems": [k.problem for k in report.api_keys if k.problem],
+        "credential": report.credential.value if report.credential else None,
+        "credential_problem": report.credential_problem,
+        "routing": None if report.flags is None else _flags_dict(report.flags),
+        "routing_problem": report.flags_problem,
+        "config_problem": report.config_problem,
+        "projects": [route_dict(route) for route in report.projects],
+        "cloud": cloud,
+    }
+
+
+def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
+    lines = ["Basic Memory Cloud"]
+    session = report.session
+    if session is not None:
+        who = session.email or "unknown user"
+        if session.user_id:
+            who += f" ({session.user_id})"
+        left = human_duration(session.seconds_left)
+        timing = f"expires in {left}" if session.seconds_left else "expired"
+        refresh = "refreshable" if session.can_refresh else "no refresh token"
+        lines.append(f"  Session:   {who}: {session.state.value}, {timing}, {refresh}")
+    else:
+        lines.append("  Session:   not logged in")
+    if report.session_problem:
+        lines.append(f"             {report.session_problem}")
+    key = report.key_in_force
+    if key is not None:
+        lines.append(f"  API key:   {key.masked} from {key.source.value}")
+        shadowed = [k for k in report.api_keys if k is not key and k.problem is None]
+        lines.extend(
+            f"             ({k.masked} in {k.source.value} is overridden)" for k in shadowed
+        )
+    else:
+        lines.append("  API key:   none")
+    lines.extend(f"             {k.problem}" for k in report.api_keys if k.problem)
+    if report.flags is not None:
+        flags = ", ".join(
+            f"{name.removeprefix('BASIC_MEMORY_')}={_on_off(on)}"
+            for name, on in _flags_dict(report.flags).items()
+        )
+        lines.append(f"  Routing:   {flags}")
+    else:
+        lines.append(f"  Routing:   {report.flags_problem}")
+    if report.config_problem:
+        lines.append(f"  Config:    {report.config_problem}")
+    if report.projects:
+        lines.append("  Projects:")
+        lines.extend(f"    {route_line(route)}" for route in report.projects)
+    else:
+        lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
+    lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")
+    return lines
+
+
+def _cloud_line(report: StatusReport, cloud_host: str | None) -> str:
+    host = cloud_host or "the cloud"
+    if report.credential is None:
+        return f"not checked: {report.credential_problem}"
+    if not report.checked_online:
+        return f"not checked (--offline); would use the {describe_source(report.credential)}"
+    if report.cloud is None:
+        return "not checked"
+    result = report.cloud.result
+    via = f"with the {describe_source(report.cloud.credential)}"
+    if isinstance(result, Success):
+        return f"{host} answered in {result.unwrap().latency_ms:.0f} ms {via}; subscription active"
+    failure = result.failure()
+    match failure:
+        case SubscriptionRequired():
+            return f"{host} answered {via}; {failure.message}"
+        case _:
+            return f"{failure.message}"
