@@ -1,0 +1,185 @@
+"""TokenStore contract: the in-memory fake and the JSON file adapter behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from returns.result import Failure, Result, Success
+
+from adapters.json_file_token_store import JsonFileTokenStore
+from domain.errors import AuthFailure, CorruptFile, NotLoggedIn
+from domain.ports import TokenStore
+from domain.session import TokenSet
+from tests.fakes import InMemoryTokenStore
+
+
+@dataclass
+class Harness:
+    """A store plus the two things only its kind knows: how to damage it, and its writes."""
+
+    store: TokenStore
+    damage: Callable[[], None]
+    # Changes whenever the store writes; compared before and after to prove "no write".
+    write_marker: Callable[[], object]
+
+
+def _fake() -> Harness:
+    store = InMemoryTokenStore()
+
+    def damage() -> None:
+        store.broken = CorruptFile("fake tokens", "damaged")
+
+    def marker() -> object:
+        return store.writes
+
+    return Harness(store, damage, marker)
+
+
+def _real(tmp_path: Path) -> Harness:
+    path = tmp_path / ".cloud_tokens.json"
+
+    def damage() -> None:
+        path.write_bytes(b'{"access_token": "sec')
+
+    def marker() -> object:
+        # Every atomic write renames a new inode into place.
+        if not path.exists():
+            return None
+        info = path.stat()
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+    return Harness(JsonFileTokenStore(path, lock_timeout=2.0), damage, marker)
+
+
+@pytest.fixture(params=["fake", "json-file"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    return _fake() if request.param == "fake" else _real(tmp_path)
+
+
+def full_session(access: str = "access-1") -> TokenSet:
+    return TokenSet(
+        access_token=SecretStr(access),
+        refresh_token=SecretStr("refresh-1"),
+        expires_at=1_800_003_600,
+        token_type="Bearer",
+        user_id="user_1",
+        email="alice@example.com",
+        session_id="session_1",
+        obtained_at=1_800_000_000,
+        extra={"scope": "openid email", "nested": {"a": [1, 2.5, None, True]}, "é": "ü"},
+    )
+
+
+def minimal_session() -> TokenSet:
+    return TokenSet(access_token=SecretStr("only-access"), expires_at=1_800_000_060)
+
+
+def test_missing_session_loads_as_none(harness: Harness) -> None:
+    assert harness.store.load() == Success(None)
+
+
+@pytest.mark.parametrize("session", [full_session(), minimal_session()], ids=["full", "minimal"])
+def test_save_then_load_round_trips_every_field(harness: Harness, session: TokenSet) -> None:
+    assert harness.store.save(session) == Success(None)
+
+    loaded = harness.store.load().unwrap()
+
+    assert loaded == session
+    assert loaded is not None
+    assert loaded.access_token.get_secret_value() == session.access_token.get_secret_value()
+    assert loaded.extra == session.extra
+
+
+def test_save_replaces_the_previous_session(harness: Harness) -> None:
+    harness.store.save(full_session("first"))
+    harness.store.save(minimal_session())
+
+    assert harness.store.load() == Success(minimal_session())
+
+
+def test_update_creates_a_session_from_nothing(harness: Harness) -> None:
+    seen: list[TokenSet | None] = []
+
+    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        seen.append(current)
+        return Success(full_session())
+
+    assert harness.store.update(create) == Success(full_session())
+    assert seen == [None]
+    assert harness.store.load() == Success(full_session())
+
+
+def test_update_applies_the_change_to_the_stored_session(harness: Harness) -> None:
+    harness.store.save(full_session())
+
+    def rotate(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        assert current is not None
+        return Success(current.model_copy(update={"access_token": SecretStr("access-2")}))
+
+    result = harness.store.update(rotate)
+
+    expected = full_session("access-2")
+    assert result == Success(expected)
+    assert harness.store.load() == Success(expected)
+
+
+def test_a_failing_change_writes_nothing_and_comes_back(harness: Harness) -> None:
+    harness.store.save(full_session())
+    before = harness.write_marker()
+
+    def refuse(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        return Failure(NotLoggedIn())
+
+    assert harness.store.update(refuse) == Failure(NotLoggedIn())
+    assert harness.write_marker() == before
+    assert harness.store.load() == Success(full_session())
+
+
+def test_returning_the_same_session_writes_nothing(harness: Harness) -> None:
+    harness.store.save(full_session())
+    before = harness.write_marker()
+    given: list[TokenSet | None] = []
+
+    def keep(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        assert current is not None
+        given.append(current)
+        return Success(current)
+
+    result = harness.store.update(keep)
+
+    assert result.unwrap() is given[0]
+    assert harness.write_marker() == before
+
+
+def test_delete_says_whether_something_was_removed(harness: Harness) -> None:
+    assert harness.store.delete() == Success(False)
+    harness.store.save(full_session())
+
+    assert harness.store.delete() == Success(True)
+    assert harness.store.load() == Success(None)
+    assert harness.store.delete() == Success(False)
+
+
+def test_a_damaged_session_fails_to_load_and_is_not_overwritten(harness: Harness) -> None:
+    harness.damage()
+    calls: list[TokenSet | None] = []
+
+    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        calls.append(current)
+        return Success(full_session())
+
+    assert isinstance(harness.store.load().failure(), CorruptFile)
+    assert isinstance(harness.store.save(full_session()).failure(), CorruptFile)
+    assert isinstance(harness.store.update(create).failure(), CorruptFile)
+    assert calls == []
+
+
+def test_a_damaged_session_can_still_be_deleted(harness: Harness) -> None:
+    harness.damage()
+
+    assert harness.store.delete() == Success(True)
+    assert harness.store.load() == Success(None)
