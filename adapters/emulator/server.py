@@ -285,7 +285,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         body = json.dumps(
             {
-                "error": "invalid_request" if code < 500 else "server_error",
+                # 501 is the client's mistake too (a method this server does not speak).
+                "error": "server_error" if code >= 500 and code != 501 else "invalid_request",
                 "error_description": message or HTTPStatus(code).phrase,
             }
         ).encode()
@@ -310,8 +311,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         fault: Fault | None = None
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 <= length <= _MAX_BODY:
+            length_text = self.headers.get("Content-Length") or "0"
+            if not length_text.isdigit():
+                self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+                return
+            length = int(length_text)
+            if length > _MAX_BODY:
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
                 return
             body = self.rfile.read(length)

@@ -108,7 +108,10 @@ def test_keys_outlive_the_oauth_session_and_follow_the_subscription(
     key = _create_key(client, tokens["access_token"], {"name": "ci"}).json()["key"]
     client.post(
         "/oauth2/revoke",
-        data={"token": str(tokens["refresh_token"]), "client_id": "client_01K6KWQPW6J1M8VV7R3TZP5A6M"},
+        data={
+            "token": str(tokens["refresh_token"]),
+            "client_id": "client_01K6KWQPW6J1M8VV7R3TZP5A6M",
+        },
     )
     assert flow.health(key).status_code == 403
     emulator.set_subscription("bob@example.com", True)

@@ -117,7 +117,10 @@ def test_access_tokens_expire_after_the_configured_lifetime(
         assert flow.health(tokens["access_token"]).status_code == 200
         clock.advance(0.1)
         assert flow.health(tokens["access_token"]).status_code == 401
-        assert flow.health(flow.refresh(tokens["refresh_token"]).json()["access_token"]).status_code == 200
+        assert (
+            flow.health(flow.refresh(tokens["refresh_token"]).json()["access_token"]).status_code
+            == 200
+        )
 
 
 def test_expiring_a_session_rejects_its_access_tokens_until_refreshed(
@@ -143,9 +146,7 @@ def test_expiring_a_session_rejects_its_access_tokens_until_refreshed(
         pytest.param(lambda token: _swap_payload(token, {"sub": "x"}), id="claims"),
     ],
 )
-def test_forged_access_tokens_are_rejected(
-    flow: DeviceFlow, forge: Callable[[str], str]
-) -> None:
+def test_forged_access_tokens_are_rejected(flow: DeviceFlow, forge: Callable[[str], str]) -> None:
     token = str(flow.login()["access_token"])
     assert flow.health(forge(token)).status_code == 401
 
