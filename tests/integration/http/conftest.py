@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from adapters.http_transport import build_client
 from tests.integration.http.scripted_server import ScriptedServer, running_server
 
 
@@ -24,3 +26,14 @@ def closed_port_url() -> str:
     port = probe.getsockname()[1]
     probe.close()
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def shared_client() -> Iterator[httpx.Client]:
+    """One client for the whole run: building one loads the CA bundle, about 40 ms each.
+
+    The scripted server answers in HTTP/1.0 and closes every connection, so nothing pooled
+    survives from one test's server to the next.
+    """
+    with build_client(2.0) as client:
+        yield client

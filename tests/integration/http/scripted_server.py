@@ -147,7 +147,7 @@ def running_server() -> Iterator[ScriptedServer]:
     httpd = _Server(scripted)
     host, port = httpd.server_address[:2]
     scripted.base_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.005,), daemon=True)
     thread.start()
     try:
         yield scripted

@@ -57,8 +57,10 @@ def _endpoints(base_url: str) -> CloudEndpoints:
 
 
 @pytest.fixture
-def provider(server: ScriptedServer) -> Iterator[HttpxIdentityProvider]:
-    with HttpxIdentityProvider(_endpoints(server.base_url), timeout=2.0) as adapter:
+def provider(
+    server: ScriptedServer, shared_client: httpx.Client
+) -> Iterator[HttpxIdentityProvider]:
+    with HttpxIdentityProvider(_endpoints(server.base_url), client=shared_client) as adapter:
         yield adapter
 
 
@@ -475,24 +477,28 @@ def test_a_shared_client_is_used_and_left_open(server: ScriptedServer) -> None:
 # Secrets and plain http -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [400, 401])
-def test_an_echoed_secret_never_reaches_a_failure(
+@pytest.mark.parametrize("status", [200, 400, 401])
+def test_a_secret_echoed_by_the_server_never_reaches_a_failure(
     server: ScriptedServer, provider: HttpxIdentityProvider, status: int
 ) -> None:
-    echo = f"bad token {REFRESH_CANARY} / {DEVICE_CANARY} / {VERIFIER}"
+    # A server can only echo what it was sent: each call is checked for its own secrets.
+    poll_echo = f"device code {DEVICE_CANARY} with verifier {VERIFIER} is unknown"
     server.script(
-        TOKEN, Answer(status, {"error": f"odd_{DEVICE_CANARY}", "error_description": echo})
+        TOKEN, Answer(status, {"error": f"odd_{DEVICE_CANARY}", "error_description": poll_echo})
     )
-    server.script(REVOKE, Answer(status, {"error": "invalid_request", "error_description": echo}))
+    poll_failure = _poll(provider).failure()
+    refresh_echo = f"refresh token {REFRESH_CANARY} is unknown"
+    server.script(
+        TOKEN, Answer(status, {"error": "invalid_request", "error_description": refresh_echo})
+    )
+    server.script(REVOKE, Answer(400, {"error": REFRESH_CANARY, "error_description": refresh_echo}))
+    refresh_failure = provider.refresh(SecretStr(REFRESH_CANARY)).failure()
+    revoke_failure = provider.revoke(SecretStr(REFRESH_CANARY)).failure()
 
-    failures = [
-        _poll(provider).failure(),
-        provider.refresh(SecretStr(REFRESH_CANARY)).failure(),
-        provider.revoke(SecretStr(REFRESH_CANARY)).failure(),
-    ]
-
-    for failure in failures:
-        assert isinstance(failure, ProviderError)
+    assert poll_failure == ProviderError("odd_…", "device code … with verifier … is unknown")
+    assert refresh_failure == ProviderError("invalid_request", "refresh token … is unknown")
+    assert revoke_failure == ProviderError("…", "refresh token … is unknown")
+    for failure in (poll_failure, refresh_failure, revoke_failure):
         _assert_no_secret(failure)
 
 
