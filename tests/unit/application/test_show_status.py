@@ -1,0 +1,166 @@
+"""ShowStatus: every part of the report, offline and online, with fakes."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from returns.result import Failure, Success
+
+from application.ensure_fresh_session import EnsureFreshSession
+from application.show_status import ShowStatus, StatusReport
+from domain.config import AppConfig, Project
+from domain.credentials import CredentialSource
+from domain.errors import CorruptFile, ServiceUnreachable, SubscriptionRequired
+from domain.routing import ProjectMode, Route
+from domain.session import SessionState, TokenSet
+from tests.fakes import (
+    FakeClock,
+    FakeCloudApi,
+    FakeIdentityProvider,
+    InMemoryConfigStore,
+    InMemoryTokenStore,
+    token_response,
+)
+
+KEY = "bmc_abcdefgh12345678"
+
+
+def _status(
+    session_expires_in: int | None = None,
+    key: str | None = None,
+    env: dict[str, str] | None = None,
+    offline: bool = False,
+    broken_tokens: bool = False,
+) -> tuple[StatusReport, FakeCloudApi, FakeIdentityProvider]:
+    clock = FakeClock()
+    tokens = InMemoryTokenStore(
+        None
+        if session_expires_in is None
+        else TokenSet(
+            access_token=SecretStr("access-0"),
+            refresh_token=SecretStr("refresh-0"),
+            expires_at=int(clock.now()) + session_expires_in,
+            email="alice@example.com",
+            user_id="user_1",
+        )
+    )
+    if broken_tokens:
+        tokens.broken = CorruptFile("/x/.cloud_tokens.json", "not valid JSON")
+    config = InMemoryConfigStore(
+        AppConfig(
+            cloud_api_key=SecretStr(key) if key else None,
+            projects={"research": Project(path="/r", mode=ProjectMode.CLOUD)},
+        )
+    )
+    identity = FakeIdentityProvider(clock)
+    identity.refreshes = [Success(token_response("access-1", "refresh-1"))]
+    cloud = FakeCloudApi(accepted={"access-0", "access-1", KEY})
+    use_case = ShowStatus(
+        config, tokens, cloud, clock, env or {}, EnsureFreshSession(tokens, identity, clock)
+    )
+    return use_case.execute(offline=offline).unwrap(), cloud, identity
+
+
+def test_logged_out_without_key_has_no_credential() -> None:
+    report, cloud, _ = _status()
+    assert report.session is None
+    assert report.credential is None
+    assert report.cloud is None
+    assert cloud.health_calls == []
+
+
+def test_offline_never_calls_the_cloud_or_refreshes() -> None:
+    report, cloud, identity = _status(session_expires_in=10, offline=True)
+    assert cloud.health_calls == []
+    assert identity.refresh_calls == []
+    assert report.session is not None
+    assert report.session.state is SessionState.REFRESHABLE
+
+
+def test_online_refreshes_an_expiring_session_then_checks_the_cloud_with_it() -> None:
+    report, cloud, identity = _status(session_expires_in=10)
+    assert identity.refresh_calls == ["refresh-0"]
+    assert report.session is not None
+    assert report.session.state is SessionState.VALID
+    assert report.credential is CredentialSource.OAUTH_SESSION
+    assert cloud.health_calls[0].secret == SecretStr("access-1")
+    assert report.cloud is not None
+    assert isinstance(report.cloud.result, Success)
+
+
+def test_global_operations_prefer_the_session_but_projects_prefer_the_key() -> None:
+    report, _, _ = _status(session_expires_in=3600, key=KEY)
+    assert report.credential is CredentialSource.OAUTH_SESSION
+    assert report.projects[0].route is Route.CLOUD
+    assert report.projects[0].credential is CredentialSource.CONFIG_API_KEY
+
+
+def test_env_key_is_in_force_over_the_config_key() -> None:
+    env_key = "bmc_envenvenv87654321"
+    report, _, _ = _status(key=KEY, env={"BASIC_MEMORY_CLOUD_API_KEY": env_key})
+    in_force = report.key_in_force
+    assert in_force is not None
+    assert in_force.source is CredentialSource.ENV_API_KEY
+    assert in_force.masked == "bmc_…4321"
+    assert [k.source for k in report.api_keys] == [
+        CredentialSource.ENV_API_KEY,
+        CredentialSource.CONFIG_API_KEY,
+    ]
+
+
+def test_a_damaged_token_file_is_a_problem_not_a_crash() -> None:
+    report, _, _ = _status(key=KEY, broken_tokens=True)
+    assert report.session is None
+    assert report.session_problem is not None
+    assert "not valid JSON" in report.session_problem
+    assert report.credential is CredentialSource.CONFIG_API_KEY
+
+
+def test_a_bad_routing_variable_is_reported_and_projects_are_skipped() -> None:
+    report, _, _ = _status(key=KEY, env={"BASIC_MEMORY_FORCE_LOCAL": "sure"})
+    assert report.flags is None
+    assert report.flags_problem is not None
+    assert "BASIC_MEMORY_FORCE_LOCAL" in report.flags_problem
+    assert report.projects == ()
+
+
+def test_cloud_failures_are_carried_in_the_report() -> None:
+    clock = FakeClock()
+    tokens = InMemoryTokenStore()
+    cloud = FakeCloudApi(health_override=Failure(SubscriptionRequired("https://example.com/s")))
+    use_case = ShowStatus(
+        InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY))),
+        tokens,
+        cloud,
+        clock,
+        {},
+        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+    )
+    report = use_case.execute().unwrap()
+    assert report.cloud is not None
+    assert isinstance(report.cloud.result.failure(), SubscriptionRequired)
+
+
+def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None:
+    clock = FakeClock()
+    tokens = InMemoryTokenStore(
+        TokenSet(
+            access_token=SecretStr("a"),
+            refresh_token=SecretStr("r"),
+            expires_at=int(clock.now()) + 5,
+        )
+    )
+    identity = FakeIdentityProvider(clock)
+    identity.refreshes = [Failure(ServiceUnreachable("the sign-in service", "refused"))]
+    use_case = ShowStatus(
+        InMemoryConfigStore(),
+        tokens,
+        FakeCloudApi(),
+        clock,
+        {},
+        EnsureFreshSession(tokens, identity, clock),
+    )
+    report = use_case.execute().unwrap()
+    assert report.session is not None
+    assert report.session_problem is not None
+    assert "refused" in report.session_problem
+    assert report.credential is None
