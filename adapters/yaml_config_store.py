@@ -136,15 +136,10 @@ def _decode(data: bytes) -> Result[dict[Any, Any], str]:
 
 def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
     """From the error's position only: its text can quote the line, which may hold the key."""
-    what = (
-        "not valid YAML (unsupported tag)"
-        if isinstance(error, yaml.constructor.ConstructorError)
-        else "not valid YAML"
-    )
     mark = error.problem_mark or error.context_mark
-    if mark is None:
-        return what
-    return f"{what} at line {mark.line + 1}, column {mark.column + 1}"
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    why = " (unsupported tag)" if isinstance(error, yaml.constructor.ConstructorError) else ""
+    return f"not valid YAML{where}{why}"
 
 
 def _kind(value: object) -> str:

@@ -1,0 +1,148 @@
+"""The shared file mechanics on real files: private atomic writes, bounded reads, stale temps."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from returns.result import Failure, Success
+
+from adapters.atomic_files import (
+    ONE_MIB,
+    lock_path_for,
+    locked,
+    read_bytes_limited,
+    write_atomically,
+)
+from domain.errors import CorruptFile, FileAccessError
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    previous = os.umask(0o000)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_written_file_is_0600_even_with_an_open_umask(tmp_path: Path) -> None:
+    target = tmp_path / "secret.json"
+
+    assert write_atomically(target, b"{}") == Success(None)
+
+    assert mode_of(target) == 0o600
+    assert target.read_bytes() == b"{}"
+
+
+def test_rewrite_tightens_a_loose_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "secret.json"
+    target.write_bytes(b"old")
+    target.chmod(0o644)
+
+    write_atomically(target, b"new")
+
+    assert target.read_bytes() == b"new"
+    assert mode_of(target) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.json"]
+
+
+def test_write_into_a_missing_folder_is_a_failure_not_an_exception(tmp_path: Path) -> None:
+    result = write_atomically(tmp_path / "nowhere" / "f.json", b"x")
+
+    assert isinstance(result.failure(), FileAccessError)
+
+
+def test_read_of_a_missing_file_is_none(tmp_path: Path) -> None:
+    assert read_bytes_limited(tmp_path / "absent") == Success(None)
+
+
+def test_read_of_a_directory_is_an_access_failure(tmp_path: Path) -> None:
+    assert read_bytes_limited(tmp_path) == Failure(FileAccessError(str(tmp_path), "is a directory"))
+
+
+def test_read_is_bounded(tmp_path: Path) -> None:
+    exact = tmp_path / "exact"
+    exact.write_bytes(b"x" * 10)
+    over = tmp_path / "over"
+    over.write_bytes(b"x" * 11)
+
+    assert read_bytes_limited(exact, limit=10) == Success(b"x" * 10)
+    assert read_bytes_limited(over, limit=10) == Failure(CorruptFile(str(over), "larger than 10 bytes"))
+
+
+def test_read_of_a_huge_file_names_the_limit(tmp_path: Path) -> None:
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * (ONE_MIB + 1))
+
+    assert read_bytes_limited(huge) == Failure(CorruptFile(str(huge), "larger than 1 MiB"))
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    assert read_bytes_limited(fifo) == Failure(FileAccessError(str(fifo), "is not a regular file"))
+
+
+def test_symlinks_are_followed_or_refused_on_request(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_bytes(b"data")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+
+    assert read_bytes_limited(link) == Success(b"data")
+    assert read_bytes_limited(link, follow_symlinks=False) == Failure(
+        FileAccessError(str(link), "is a symbolic link; remove it")
+    )
+
+
+def test_taking_the_lock_removes_stale_temps_of_that_file_only(tmp_path: Path) -> None:
+    target = tmp_path / "config.yaml"
+    stale = [tmp_path / ".config.yaml.4242.0badc0de.tmp", tmp_path / ".config.yaml.1.x.tmp"]
+    for path in stale:
+        path.write_bytes(b"half-written")
+    unrelated = [tmp_path / ".other.yaml.4242.0badc0de.tmp", tmp_path / "config.yaml.tmp"]
+    for path in unrelated:
+        path.write_bytes(b"keep")
+
+    with locked(target, timeout=1.0) as lock:
+        assert lock == Success(None)
+
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in unrelated)
+
+
+def test_lock_file_is_private_and_lives_beside_the_data_file(tmp_path: Path) -> None:
+    target = tmp_path / "data.json"
+
+    with locked(target, timeout=1.0) as lock:
+        assert lock == Success(None)
+
+    assert lock_path_for(target) == tmp_path / "data.json.lock"
+    assert mode_of(lock_path_for(target)) == 0o600
+
+
+def test_lock_creates_a_missing_folder_privately(tmp_path: Path) -> None:
+    target = tmp_path / "fresh" / "data.json"
+
+    with locked(target, timeout=1.0) as lock:
+        assert lock == Success(None)
+
+    assert mode_of(tmp_path / "fresh") == 0o700
+
+
+def test_lock_in_an_impossible_place_is_a_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+
+    with locked(blocker / "data.json", timeout=1.0) as lock:
+        assert isinstance(lock.failure(), FileAccessError)
