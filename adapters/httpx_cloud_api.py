@@ -28,6 +28,7 @@ from adapters.http_transport import (
     json_object,
     send,
     shown_text,
+    without_secrets,
 )
 from domain.api_key import API_KEY_PREFIX, parse_api_key
 from domain.credentials import Credential
@@ -80,7 +81,7 @@ class HttpxCloudApi:
         reply = answer.unwrap()
         if reply.is_success:
             return Success(HealthReport(latency_ms=(self._clock.monotonic() - started) * 1000))
-        return Failure(_refusal(reply, credential.description))
+        return Failure(_refusal(reply, credential.description, credential.secret))
 
     def create_api_key(
         self, access_token: SecretStr, name: str
@@ -90,7 +91,7 @@ class HttpxCloudApi:
             return Failure(answer.failure())
         reply = answer.unwrap()
         if not reply.is_success:
-            return Failure(_refusal(reply, OAUTH_SESSION))
+            return Failure(_refusal(reply, OAUTH_SESSION, access_token))
         parsed = json_object(SERVICE, reply)
         if isinstance(parsed, Failure):
             return Failure(parsed.failure())
@@ -124,17 +125,17 @@ class HttpxCloudApi:
         return answer
 
 
-def _refusal(reply: Reply, credential: str) -> CloudFailure:
+def _refusal(reply: Reply, credential: str, secret: SecretStr) -> CloudFailure:
     if reply.is_server_error:
         return ServerError(SERVICE, reply.status)
     if reply.status == 401:
         return CredentialRejected(credential)
     if reply.status == 403:
-        return _subscription_required(reply) or CredentialRejected(credential)
+        return _subscription_required(reply, secret) or CredentialRejected(credential)
     return MalformedResponse(SERVICE, f"unexpected HTTP {reply.status}")
 
 
-def _subscription_required(reply: Reply) -> SubscriptionRequired | None:
+def _subscription_required(reply: Reply, secret: SecretStr) -> SubscriptionRequired | None:
     """The 403 body, `{"detail": {...}}` (FastAPI's HTTPException) or the same at top level."""
     parsed = json_object(SERVICE, reply)
     if isinstance(parsed, Failure):
@@ -147,7 +148,7 @@ def _subscription_required(reply: Reply) -> SubscriptionRequired | None:
     url = fields.get("subscribe_url")
     # The URL is shown to the user and may be opened: only a web URL will do.
     subscribe_url = url if isinstance(url, str) and is_safe_web_url(url) else DEFAULT_SUBSCRIBE_URL
-    message = shown_text(fields.get("message"))
+    message = without_secrets(shown_text(fields.get("message")), (secret.get_secret_value(),))
     if message:
         return SubscriptionRequired(subscribe_url, message)
     return SubscriptionRequired(subscribe_url)
