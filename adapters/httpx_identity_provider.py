@@ -17,6 +17,7 @@ How answers map to results:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
@@ -224,16 +225,28 @@ def _required_text(body: dict[str, Any], name: str) -> Result[str, MalformedResp
     return Success(value.strip())
 
 
-def _whole_number(value: object) -> int | None:
-    """A JSON number (or numeric string) that is a whole number; booleans are not numbers."""
+def _seconds(value: object, *, round_up: bool) -> int | None:
+    """A JSON number of seconds (or a numeric string) as a whole number, or None.
+
+    RFC 8628 says integers, but a fraction (the emulator's fast test settings) is rounded
+    in the safe direction: up for a polling interval, so we never poll faster than asked.
+
+    >>> [_seconds(v, round_up=True) for v in (5, 0.05, "7", True, -1.5, float("nan"), "x")]
+    [5, 1, 7, None, -1, None, None]
+    >>> _seconds(299.9, round_up=False)
+    299
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, float) and math.isfinite(value):
+        return math.ceil(value) if round_up else math.floor(value)
     return None
 
 
@@ -249,9 +262,10 @@ def _device_authorization(
         fields[name] = found.unwrap()
     if "expires_in" not in body:
         return Failure(MalformedResponse(SERVICE, "the answer has no expires_in"))
-    expires_in = _whole_number(body["expires_in"])
+    # Rounded up: the flow then ends on the server's expired_token, not before it.
+    expires_in = _seconds(body["expires_in"], round_up=True)
     if expires_in is None or expires_in <= 0:
-        return Failure(MalformedResponse(SERVICE, "expires_in is not a positive whole number"))
+        return Failure(MalformedResponse(SERVICE, "expires_in is not a positive number of seconds"))
     user_code = fields["user_code"]
     # Shown on the terminal: refuse control characters and screenfuls.
     if len(user_code) > MAX_USER_CODE_LENGTH or not user_code.isprintable():
@@ -259,7 +273,7 @@ def _device_authorization(
     if not is_safe_web_url(fields["verification_uri"]):
         return Failure(MalformedResponse(SERVICE, "verification_uri is not an https:// URL"))
     complete = body.get("verification_uri_complete")
-    interval = _whole_number(body.get("interval"))
+    interval = _seconds(body.get("interval"), round_up=True)
     return Success(
         DeviceAuthorization(
             device_code=SecretStr(fields["device_code"]),
@@ -293,7 +307,8 @@ def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResp
         TokenResponse(
             access_token=SecretStr(access),
             refresh_token=SecretStr(refresh) if refresh else None,
-            expires_in=_whole_number(body.get("expires_in")),
+            # Rounded down: never believe a token lives longer than it was said to.
+            expires_in=_seconds(body.get("expires_in"), round_up=False),
             token_type=token_type or "Bearer",
             user_id=_optional_text(user, "id"),
             email=_optional_text(user, "email"),

@@ -122,6 +122,19 @@ def test_device_authorization_optional_fields_may_be_absent(
     assert authorization.url_to_open == "https://auth.example.com/device"
 
 
+def test_fractional_seconds_are_rounded_the_safe_way(
+    server: ScriptedServer, provider: HttpxIdentityProvider
+) -> None:
+    server.script(DEVICE, Answer(200, {**DEVICE_BODY, "interval": 0.05, "expires_in": "2.5"}))
+    server.script(TOKEN, Answer(200, {"access_token": "a", "expires_in": 299.9}))
+
+    authorization = provider.start_device_authorization("c").unwrap()
+    tokens = _poll(provider).unwrap()
+
+    assert (authorization.interval, authorization.expires_in) == (1, 3)
+    assert tokens.expires_in == 299
+
+
 @pytest.mark.parametrize("missing", ["device_code", "user_code", "verification_uri", "expires_in"])
 def test_device_authorization_names_a_missing_field(
     server: ScriptedServer, provider: HttpxIdentityProvider, missing: str
@@ -138,9 +151,9 @@ def test_device_authorization_names_a_missing_field(
     [
         ("device_code", 12345, "the answer has no device_code"),
         ("user_code", "", "the answer has no user_code"),
-        ("expires_in", "soon", "expires_in is not a positive whole number"),
-        ("expires_in", 0, "expires_in is not a positive whole number"),
-        ("expires_in", True, "expires_in is not a positive whole number"),
+        ("expires_in", "soon", "expires_in is not a positive number of seconds"),
+        ("expires_in", 0, "expires_in is not a positive number of seconds"),
+        ("expires_in", True, "expires_in is not a positive number of seconds"),
         ("user_code", "AB\x1b[2JCD", "user_code is not a short printable code"),
         ("verification_uri", "file:///etc/passwd", "verification_uri is not an https:// URL"),
         ("verification_uri", "--proxy-server=evil", "verification_uri is not an https:// URL"),
