@@ -41,7 +41,7 @@ def _read_key(key: str | None) -> str | None:
 
 
 def save(
-    key: Annotated[str | None, Parameter(show_default=False)] = None,
+    key: Annotated[str | None, Parameter(show_default=False, allow_leading_hyphen=True)] = None,
     /,
     *,
     verify: Annotated[bool, Parameter(negative=())] = False,

@@ -8,6 +8,7 @@ from returns.result import Success
 
 from application.project_routes import ProjectRoute
 from application.show_status import StatusReport
+from domain.credentials import CredentialSource
 from domain.errors import (
     AccessDenied,
     AuthFailure,
@@ -39,7 +40,6 @@ from domain.errors import (
     SubscriptionRequired,
     UnknownProject,
 )
-from domain.credentials import CredentialSource
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.console import err, human_duration
 

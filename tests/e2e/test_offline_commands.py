@@ -1,0 +1,212 @@
+"""The installed `bm` without the network: version, help, keys, projects and routing."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import BmRunner
+
+KEY = "bmc_abcdefgh12345678"
+ENV_KEY = "bmc_envenvenv87654321"
+
+
+def test_version_is_our_distribution_version(bm: BmRunner) -> None:
+    from importlib.metadata import version
+
+    run = bm("--version")
+    assert run.code == 0
+    assert run.stdout.strip() == version("basic-memory-cloud-auth")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("cloud", "--help"), ("cloud", "api-key", "--help"), ("project", "--help")],
+)
+def test_help_works(bm: BmRunner, args: tuple[str, ...]) -> None:
+    run = bm(*args)
+    assert run.code == 0
+    assert "Usage: bm" in run.stdout
+
+
+def test_usage_errors_exit_2(bm: BmRunner) -> None:
+    assert bm("cloud", "login", "--bogus").code == 2
+    assert bm("cloud", "nope").code == 2
+
+
+def test_key_saved_from_stdin_is_stored_privately_and_shown_masked(
+    bm: BmRunner, tmp_path: Path
+) -> None:
+    run = bm("cloud", "api-key", "save", input=KEY + "\n")
+    assert run.code == 0, run.output
+    assert "bmc_…5678" in run.stdout
+    assert KEY not in run.output
+    config = tmp_path / "data" / "config.yaml"
+    assert KEY in config.read_text()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(config.parent.stat().st_mode) == 0o700
+
+
+def test_invalid_key_is_refused_and_existing_config_survives(bm: BmRunner, tmp_path: Path) -> None:
+    assert bm("cloud", "api-key", "save", "-", input=KEY).code == 0
+    config = tmp_path / "data" / "config.yaml"
+    before = config.read_bytes()
+    run = bm("cloud", "api-key", "save", "-", input="sk_not_a_basic_memory_key")
+    assert run.code == 1
+    assert run.stderr.count("\n") == 1
+    assert "Invalid API key" in run.stderr
+    assert "Traceback" not in run.output
+    assert config.read_bytes() == before
+
+
+def test_no_key_on_empty_stdin_is_a_usage_error(bm: BmRunner) -> None:
+    run = bm("cloud", "api-key", "save", input="")
+    assert run.code == 2
+    assert "No API key given" in run.stderr
+
+
+def test_remove_key(bm: BmRunner) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    run = bm("cloud", "api-key", "remove")
+    assert run.code == 0
+    assert "bmc_…5678" in run.stdout
+    assert "API key:   none" in bm("cloud", "status", "--offline").stdout
+
+
+def test_create_requires_oauth_even_with_a_key(bm: BmRunner) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    run = bm("cloud", "api-key", "create", "desktop-work")
+    assert run.code == 1
+    assert "requires an OAuth session" in run.stderr
+
+
+def test_status_offline_logged_out_exits_1(bm: BmRunner) -> None:
+    run = bm("cloud", "status", "--offline")
+    assert run.code == 1
+    assert "not logged in" in run.stdout
+
+
+def test_status_json_names_the_key_source_and_holds_no_secret(bm: BmRunner) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    run = bm("cloud", "status", "--offline", "--json", env={"BASIC_MEMORY_CLOUD_API_KEY": ENV_KEY})
+    assert run.code == 0, run.output
+    report = json.loads(run.stdout)
+    assert report["api_key"] == {"masked": "bmc_…4321", "source": "BASIC_MEMORY_CLOUD_API_KEY"}
+    assert KEY not in run.output
+    assert ENV_KEY not in run.output
+
+
+def test_project_lifecycle(bm: BmRunner, tmp_path: Path) -> None:
+    assert bm("project", "add", "notes", str(tmp_path / "notes")).code == 0
+    assert bm("project", "add", "notes", str(tmp_path / "other")).code == 1
+    unknown = bm("project", "set-cloud", "nope")
+    assert unknown.code == 2
+    assert "Known projects: notes" in unknown.stderr
+    no_credential = bm("project", "set-cloud", "notes")
+    assert no_credential.code == 1
+    assert "bm cloud login" in no_credential.stderr
+    assert "bm cloud api-key save" in no_credential.stderr
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    switched = bm("project", "set-cloud", "notes")
+    assert switched.code == 0
+    assert "API key from config.yaml" in switched.stdout
+    listed = json.loads(bm("project", "list", "--json").stdout)
+    assert listed[0]["route"] == "cloud"
+    assert bm("project", "remove", "notes").code == 0
+    assert "No projects" in bm("project", "list").stdout
+
+
+def test_unknown_config_keys_survive_commands(bm: BmRunner, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "config.yaml").write_text("theme: dark\nsync:\n  interval: 30\n")
+    (data / "config.yaml").chmod(0o600)
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    bm("project", "add", "notes", str(tmp_path))
+    text = (data / "config.yaml").read_text()
+    assert "theme: dark" in text
+    assert "interval: 30" in text
+
+
+def test_loose_permissions_warn_with_the_chmod_fix(bm: BmRunner, tmp_path: Path) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    config = tmp_path / "data" / "config.yaml"
+    config.chmod(0o644)
+    run = bm("cloud", "status", "--offline")
+    assert f"chmod 600 {config}" in run.stderr
+
+
+def test_a_corrupt_config_is_named_and_not_overwritten(bm: BmRunner, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    config = data / "config.yaml"
+    config.write_bytes(b"projects: [unclosed\n")
+    run = bm("cloud", "api-key", "save", "-", input=KEY)
+    assert run.code == 1
+    assert str(config) in run.stderr
+    assert "Traceback" not in run.output
+    assert config.read_bytes() == b"projects: [unclosed\n"
+
+
+ROUTING = ("BASIC_MEMORY_FORCE_LOCAL", "BASIC_MEMORY_FORCE_CLOUD", "BASIC_MEMORY_EXPLICIT_ROUTING")
+
+
+def _expected(force_local: bool, force_cloud: bool, explicit: bool, mode: str | None) -> str:
+    if force_local and force_cloud:
+        return "error"
+    if force_local:
+        return "local"
+    if force_cloud:
+        return "cloud"
+    if explicit:
+        return "local"
+    return mode or "local"
+
+
+@pytest.fixture
+def routed_projects(bm: BmRunner, tmp_path: Path) -> BmRunner:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    bm("project", "add", "notes", str(tmp_path / "n"))
+    bm("project", "add", "research", str(tmp_path / "r"))
+    bm("project", "set-cloud", "research")
+    return bm
+
+
+def test_every_routing_row_through_the_installed_command(routed_projects: BmRunner) -> None:
+    """All 8 variable combinations x both modes, read back from `bm project list --json`."""
+    for values in itertools.product((False, True), repeat=3):
+        env = {name: ("true" if on else "false") for name, on in zip(ROUTING, values, strict=True)}
+        run = routed_projects("project", "list", "--json", env=env)
+        if values[0] and values[1]:
+            assert run.code == 1, env
+            assert "BASIC_MEMORY_FORCE_LOCAL" in run.stderr
+            assert "BASIC_MEMORY_FORCE_CLOUD" in run.stderr
+            continue
+        assert run.code == 0, (env, run.output)
+        routes = {entry["name"]: entry["route"] for entry in json.loads(run.stdout)}
+        assert routes == {
+            "notes": _expected(*values, "local"),
+            "research": _expected(*values, "cloud"),
+        }, env
+
+
+def test_an_invalid_boolean_names_the_variable(routed_projects: BmRunner) -> None:
+    run = routed_projects("project", "list", env={"BASIC_MEMORY_FORCE_CLOUD": "sometimes"})
+    assert run.code == 1
+    assert "BASIC_MEMORY_FORCE_CLOUD" in run.stderr
+
+
+def test_insecure_host_is_refused_before_any_connection(bm: BmRunner) -> None:
+    run = bm(
+        "cloud",
+        "login",
+        "--no-browser",
+        env={"BASIC_MEMORY_CLOUD_HOST": "http://cloud.example.com"},
+    )
+    assert run.code == 1
+    assert "https://" in run.stderr
+    assert "Traceback" not in run.output
