@@ -26,7 +26,9 @@ def _field(payload: object, name: str, kind: type, *, required: bool = True) -> 
     if not isinstance(payload, dict):
         raise ValueError("the body must be a JSON object")
     value = payload.get(name)
-    if value is None and not required:
+    if value is None:
+        if required:
+            raise ValueError(f"{name!r} is required")
         return None
     # bool is an int in Python; a count of `true` is a mistake worth refusing.
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
@@ -48,7 +50,7 @@ def _optional_text(payload: object, name: str) -> str | None:
 
 def _number(payload: object, name: str, default: float | None = None) -> float:
     if default is not None and isinstance(payload, dict) and payload.get(name) is None:
-        return default
+        return float(default)
     value = payload.get(name) if isinstance(payload, dict) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name!r} must be a number")

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
 from tests.fakes import FakeClock
-from tests.integration.emulator.emulator_driver import FAST, DeviceFlow
+from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def emulator(start_emulator: Callable[..., CloudEmulator]) -> CloudEmulator:
 
 @pytest.fixture
 def client(emulator: CloudEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.base_url, timeout=5.0) as client:
+    with http_client(emulator.base_url) as client:
         yield client
 
 

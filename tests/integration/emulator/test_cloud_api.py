@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from adapters.emulator import CloudEmulator
-from tests.integration.emulator.emulator_driver import FAST, DeviceFlow
+from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client
 
 KEY = re.compile(r"^bmc_[A-Za-z0-9_-]{32}$")
 
@@ -75,7 +75,7 @@ def test_no_subscription_setting_unsubscribes_the_default_user(
     start_emulator: Callable[..., CloudEmulator],
 ) -> None:
     emulator = start_emulator(replace(FAST, default_user_subscribed=False))
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         assert flow.health(flow.login()["access_token"]).status_code == 403
     assert {user.email: user.subscribed for user in emulator.users()} == {

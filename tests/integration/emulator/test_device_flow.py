@@ -17,6 +17,7 @@ from tests.integration.emulator.emulator_driver import (
     FAST,
     DeviceFlow,
     Started,
+    http_client,
     jwt_claims,
     pkce_pair,
 )
@@ -95,7 +96,7 @@ def test_a_configured_extra_client_id_is_known(
     start_emulator: Callable[..., CloudEmulator],
 ) -> None:
     emulator = start_emulator(replace(FAST, extra_client_ids=("client_test",)))
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         assert DeviceFlow(client, emulator).start(client_id="client_test").user_code
 
 
@@ -183,7 +184,7 @@ def test_slow_down_adds_five_seconds_by_default(
     start_emulator: Callable[..., CloudEmulator],
 ) -> None:
     emulator = start_emulator(EmulatorSettings(interval=0.05))
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start()
         flow.poll(started)
@@ -203,7 +204,7 @@ def test_code_expires_after_its_lifetime(
     start_emulator: Callable[..., CloudEmulator], clock: FakeClock
 ) -> None:
     emulator = start_emulator(FAST, clock)
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start()
         clock.advance(4.9)
@@ -219,7 +220,7 @@ def test_an_approved_code_still_expires_if_never_collected(
     start_emulator: Callable[..., CloudEmulator], clock: FakeClock
 ) -> None:
     emulator = start_emulator(FAST, clock)
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start()
         emulator.approve(started.user_code)
@@ -258,7 +259,7 @@ def test_a_device_code_belongs_to_its_client(
     start_emulator: Callable[..., CloudEmulator],
 ) -> None:
     emulator = start_emulator(replace(FAST, extra_client_ids=("client_other",)))
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start(client_id="client_other")
         emulator.approve(started.user_code)
@@ -270,7 +271,7 @@ def test_auto_approve_signs_in_the_default_user_after_the_delay(
     start_emulator: Callable[..., CloudEmulator], clock: FakeClock
 ) -> None:
     emulator = start_emulator(replace(FAST, auto_approve_after=3.0), clock)
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start()
         clock.advance(2.9)
@@ -283,7 +284,7 @@ def test_auto_approve_signs_in_the_default_user_after_the_delay(
 
 def test_auto_approve_in_real_time(start_emulator: Callable[..., CloudEmulator]) -> None:
     emulator = start_emulator(replace(FAST, auto_approve_after=0.1))
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started: Started = flow.start()
         deadline = time.monotonic() + 2

@@ -12,7 +12,7 @@ import pytest
 from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator
 from adapters.emulator.jwt import encode
 from tests.fakes import FakeClock
-from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, jwt_claims
+from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client, jwt_claims
 
 
 def _revoke(client: httpx.Client, token: object, hint: str = "refresh_token") -> httpx.Response:
@@ -107,7 +107,7 @@ def test_access_tokens_expire_after_the_configured_lifetime(
 ) -> None:
     emulator = start_emulator(FAST, clock)
     emulator.set_token_ttl(30)
-    with httpx.Client(base_url=emulator.base_url) as client:
+    with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         tokens = flow.login()
         assert tokens["expires_in"] == 30
