@@ -7,7 +7,7 @@ that never touch the network never import httpx.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dependency_injector import containers, providers
@@ -32,6 +32,7 @@ from application.show_status import ShowStatus
 from domain.endpoints import CloudEndpoints, resolve_endpoints
 from domain.errors import AuthFailure
 from domain.ports import Browser, Clock, CloudApi, ConfigStore, IdentityProvider, LoginDisplay
+from entrypoints.lazy_network import LazyCloudApi, LazyIdentityProvider
 
 
 def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpoints, AuthFailure]:
@@ -46,17 +47,27 @@ def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpo
     )
 
 
-def _identity_provider(endpoints: Result[CloudEndpoints, AuthFailure]) -> IdentityProvider:
-    from adapters.httpx_identity_provider import HttpxIdentityProvider
+def _identity_provider(
+    endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
+) -> IdentityProvider:
+    def build() -> IdentityProvider:
+        from adapters.httpx_identity_provider import HttpxIdentityProvider
 
-    # Commands check the endpoints before asking for a network adapter.
-    return HttpxIdentityProvider(endpoints.unwrap())
+        # Commands check the endpoints before they reach the network.
+        return HttpxIdentityProvider(endpoints().unwrap())
+
+    return LazyIdentityProvider(build)
 
 
-def _cloud_api(endpoints: Result[CloudEndpoints, AuthFailure], clock: Clock) -> CloudApi:
-    from adapters.httpx_cloud_api import HttpxCloudApi
+def _cloud_api(
+    endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]], clock: Clock
+) -> CloudApi:
+    def build() -> CloudApi:
+        from adapters.httpx_cloud_api import HttpxCloudApi
 
-    return HttpxCloudApi(endpoints.unwrap().cloud_host, clock)
+        return HttpxCloudApi(endpoints().unwrap().cloud_host, clock)
+
+    return LazyCloudApi(build)
 
 
 def _browser(env: Mapping[str, str]) -> Browser:
@@ -83,8 +94,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Singleton(YamlConfigStore, config_path)
     endpoints = providers.Singleton(_endpoints, env, config)
 
-    identity = providers.Singleton(_identity_provider, endpoints)
-    cloud = providers.Singleton(_cloud_api, endpoints, clock)
+    identity = providers.Singleton(_identity_provider, endpoints.provider)
+    cloud = providers.Singleton(_cloud_api, endpoints.provider, clock)
     browser = providers.Factory(_browser, env)
     login_display = providers.Factory(_login_display)
 
