@@ -76,7 +76,9 @@ def test_read_is_bounded(tmp_path: Path) -> None:
     over.write_bytes(b"x" * 11)
 
     assert read_bytes_limited(exact, limit=10) == Success(b"x" * 10)
-    assert read_bytes_limited(over, limit=10) == Failure(CorruptFile(str(over), "larger than 10 bytes"))
+    assert read_bytes_limited(over, limit=10) == Failure(
+        CorruptFile(str(over), "larger than 10 bytes")
+    )
 
 
 def test_read_of_a_huge_file_names_the_limit(tmp_path: Path) -> None:

@@ -103,7 +103,10 @@ def test_a_rejected_change_leaves_the_file_byte_for_byte(
 
 
 CORRUPT_FILES = {
-    "truncated": (b'{"access_token": "' + SECRET.encode() + b'", "expires_at": 17', "not valid JSON"),
+    "truncated": (
+        b'{"access_token": "' + SECRET.encode() + b'", "expires_at": 17',
+        "not valid JSON",
+    ),
     "empty": (b"", "empty file"),
     "whitespace": (b"  \n", "empty file"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\xff" + SECRET.encode(), "not valid UTF-8"),

@@ -87,7 +87,11 @@ def test_a_rewrite_keeps_unknown_keys_their_values_and_their_order(
     assert after["when"] == before["when"]
     assert after["cloud_api_key"] == SECRET
     assert list(after["projects"]) == ["notes", "research", "journal"]
-    assert after["projects"]["notes"] == {"path": "/home/me/notes", "mode": "cloud", "color": "blue"}
+    assert after["projects"]["notes"] == {
+        "path": "/home/me/notes",
+        "mode": "cloud",
+        "color": "blue",
+    }
     assert after["projects"]["research"] == before["projects"]["research"]
     assert after["projects"]["journal"] == {"path": "/j", "mode": "local"}
 
@@ -153,13 +157,19 @@ def secret_bytes() -> bytes:
 
 
 CORRUPT_FILES = {
-    "invalid syntax": (b"cloud_api_key: " + secret_bytes() + b"\nprojects: [a, b\n", "not valid YAML"),
+    "invalid syntax": (
+        b"cloud_api_key: " + secret_bytes() + b"\nprojects: [a, b\n",
+        "not valid YAML",
+    ),
     "bad indentation": (b"a: b\n  " + secret_bytes() + b": c: d\n", "not valid YAML"),
     "tab indentation": (b"projects:\n\t" + secret_bytes() + b": x\n", "not valid YAML"),
     "python tag": (b"key: !!python/object:os.system " + secret_bytes() + b"\n", "unsupported tag"),
     "list at top level": (b"- " + secret_bytes() + b"\n- b\n", "top level must be a mapping"),
     "scalar at top level": (secret_bytes() + b"\n", "top level must be a mapping"),
-    "api key not a string": (b"cloud_api_key: [" + secret_bytes() + b"]\n", "cloud_api_key must be"),
+    "api key not a string": (
+        b"cloud_api_key: [" + secret_bytes() + b"]\n",
+        "cloud_api_key must be",
+    ),
     "api key a number": (b"cloud_api_key: 12345\n", "cloud_api_key must be a string"),
     "host not a string": (b"cloud_host: {a: " + secret_bytes() + b"}\n", "cloud_host must be"),
     "projects a list": (b"projects: [" + secret_bytes() + b"]\n", "projects must be a mapping"),
