@@ -56,4 +56,18 @@ project.command(
 
 def main() -> None:
     """Console-script entry: cyclopts exits with the command's return code."""
-    app(sys.argv[1:])
+    try:
+        app(sys.argv[1:])
+    except BrokenPipeError:
+        # The reader went away (`bm cloud status | head`): stop quietly, as cat does.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as error:
+        # The last line of defence against bugs. Never print the exception text: it could quote a token or a key.
+        print(
+            f"Error: internal error ({type(error).__name__}); please report it.",
+            file=sys.stderr,
+        )
+        sys.exit(70)
