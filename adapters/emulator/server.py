@@ -276,6 +276,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The standard line holds the query string, where a user code may travel: leave it out.
+        path = urlsplit(self.path).path
+        self.log_message('"%s %s" %s', self.command, path, getattr(code, "value", code))
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")

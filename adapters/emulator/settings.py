@@ -42,6 +42,8 @@ class EmulatorSettings:
     jwt_secret: bytes | None = None
 
     def __post_init__(self) -> None:
+        # Emails are compared lower-case everywhere; frozen, so set through object.
+        object.__setattr__(self, "default_email", self.default_email.strip().lower())
         if not is_loopback_host(self.host):
             raise ValueError(f"the emulator binds to loopback only, not {self.host!r}")
         if not 0 <= self.port <= 65535:

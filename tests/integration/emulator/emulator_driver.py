@@ -93,12 +93,12 @@ class DeviceFlow:
             },
         )
 
-    def login(self, email: str | None = None) -> dict[str, object]:
+    def login(self, email: str | None = None) -> dict[str, Any]:
         started = self.start()
         self.emulator.approve(started.user_code, email)
         response = self.poll(started)
         assert response.status_code == 200, response.text
-        body: dict[str, object] = response.json()
+        body: dict[str, Any] = response.json()
         return body
 
     def refresh(self, refresh_token: object, client_id: str = DEFAULT_CLIENT_ID) -> httpx.Response:

@@ -141,3 +141,15 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("bm-emulator: cannot listen on 127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_verbose_logs_requests_without_query_strings() -> None:
+    with running("-m", "adapters.emulator", "--verbose") as (process, url, _):
+        with http_client(url) as client:
+            client.get("/device", params={"user_code": "BCDF-GHJK"})
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+        assert process.stderr is not None
+        stderr = process.stderr.read()
+    assert '"GET /device" 404' in stderr
+    assert "BCDF" not in stderr

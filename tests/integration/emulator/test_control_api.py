@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -11,9 +12,9 @@ from adapters.emulator import CloudEmulator
 from tests.integration.emulator.emulator_driver import DeviceFlow, jwt_claims
 
 
-def _ok(response: httpx.Response) -> dict[str, object]:
+def _ok(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code in (200, 201), response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -54,7 +55,7 @@ def test_subscription_sessions_expiry_and_refresh_count_over_http(
     )
     assert flow.health(tokens["access_token"]).status_code == 403
     users = _ok(client.get("/_emulator/users"))["users"]
-    assert {"email": "alice@example.com", "subscribed": False}.items() <= users[0].items()  # type: ignore[index]
+    assert {"email": "alice@example.com", "subscribed": False}.items() <= users[0].items()
 
     sessions = _ok(client.get("/_emulator/sessions"))["sessions"]
     sid = jwt_claims(tokens["access_token"])["sid"]
@@ -98,7 +99,7 @@ def test_faults_over_http(client: httpx.Client) -> None:
     _ok(client.post("/_emulator/clear_faults"))
     assert client.get("/proxy/health").status_code == 401
     log = _ok(client.get("/_emulator/log"))["requests"]
-    assert [entry["fault"] for entry in log] == ["status", "status", "delay", "drop", None]  # type: ignore[index]
+    assert [entry["fault"] for entry in log] == ["status", "status", "delay", "drop", None]
 
 
 def test_issue_shortcuts_and_reset(

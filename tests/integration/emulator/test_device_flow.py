@@ -153,7 +153,7 @@ def test_pending_then_approved_then_consumed(flow: DeviceFlow, emulator: CloudEm
 
 
 def test_approval_can_choose_the_user(flow: DeviceFlow) -> None:
-    assert flow.login("bob@example.com")["user"]["email"] == "bob@example.com"  # type: ignore[index]
+    assert flow.login("bob@example.com")["user"]["email"] == "bob@example.com"
 
 
 def test_polling_faster_than_the_interval_gets_slow_down_and_the_interval_grows(

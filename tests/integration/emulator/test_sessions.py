@@ -31,7 +31,7 @@ def test_each_refresh_rotates_both_tokens(flow: DeviceFlow, emulator: CloudEmula
     access_tokens = {first["access_token"], second["access_token"], third["access_token"]}
     assert len(refresh_tokens) == len(access_tokens) == 3
     assert jwt_claims(third["access_token"])["sid"] == jwt_claims(first["access_token"])["sid"]
-    assert third["user"]["email"] == "alice@example.com"  # type: ignore[index]
+    assert third["user"]["email"] == "alice@example.com"
     assert emulator.refresh_count() == 2
     # Rotation does not cut short the access tokens already out there.
     assert flow.health(first["access_token"]).status_code == 200
