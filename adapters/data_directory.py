@@ -36,8 +36,10 @@ def data_directory(env: Mapping[str, str]) -> Path:
     chosen = env.get(DATA_DIRECTORY_VARIABLE, "")
     raw = chosen if chosen.strip() else DEFAULT_DATA_DIRECTORY
     home = env.get("HOME")
-    if home and (raw == "~" or raw.startswith("~/")):
-        return Path(home + raw[1:])
+    if home and raw == "~":
+        return Path(home)
+    if home and raw.startswith("~/"):
+        return Path(home) / raw[2:]
     return Path(os.path.expanduser(raw))
 
 

@@ -44,10 +44,13 @@ def test_home_default_when_unset_or_blank(value: str | None) -> None:
     assert data_directory(env) == Path("/home/a/.basic-memory")
 
 
-def test_a_tilde_in_the_variable_is_expanded() -> None:
-    env = {"BASIC_MEMORY_CONFIG_DIR": "~/elsewhere", "HOME": "/home/a"}
+@pytest.mark.parametrize(
+    ("value", "expected"), [("~/elsewhere", "/home/a/elsewhere"), ("~", "/home/a")]
+)
+def test_a_tilde_in_the_variable_is_expanded_with_the_given_home(value: str, expected: str) -> None:
+    env = {"BASIC_MEMORY_CONFIG_DIR": value, "HOME": "/home/a"}
 
-    assert data_directory(env) == Path("/home/a/elsewhere")
+    assert data_directory(env) == Path(expected)
 
 
 def test_file_names() -> None:

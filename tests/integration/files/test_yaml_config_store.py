@@ -74,9 +74,7 @@ def test_a_rewrite_keeps_unknown_keys_their_values_and_their_order(
     before = yaml.safe_load(HAND_WRITTEN)
 
     def change(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return config.with_project("journal", "/j").bind(
-            lambda c: c.with_mode("notes", ProjectMode.CLOUD)
-        )
+        return config.with_project("journal", "/j").unwrap().with_mode("notes", ProjectMode.CLOUD)
 
     assert isinstance(store.update(change), Success)
 
