@@ -50,7 +50,19 @@ def user_agent() -> str:
 
 
 def as_timeout(timeout: TimeoutSetting) -> httpx.Timeout:
-    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    """The setting as an httpx.Timeout in which no phase is unbounded.
+
+    >>> as_timeout(httpx.Timeout(2.0, read=None)).read
+    15.0
+    """
+    given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    # A phase left as None would wait forever; the default bounds it instead.
+    return httpx.Timeout(
+        connect=DEFAULT_TIMEOUT.connect if given.connect is None else given.connect,
+        read=DEFAULT_TIMEOUT.read if given.read is None else given.read,
+        write=DEFAULT_TIMEOUT.write if given.write is None else given.write,
+        pool=DEFAULT_TIMEOUT.pool if given.pool is None else given.pool,
+    )
 
 
 def build_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.Client:

@@ -295,13 +295,18 @@ def _optional_text(container: object, name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _shown_field(container: object, name: str) -> str | None:
+    """An identity field that will be printed (user id, email): printable and short."""
+    return shown_text(_optional_text(container, name)) or None
+
+
 def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResponse]:
     """Tolerant on purpose (SPEC §3.4): only `access_token` is required."""
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         return Failure(MalformedResponse(SERVICE, "the answer has no access_token"))
     refresh = _optional_text(body, "refresh_token")
-    token_type = _optional_text(body, "token_type")
+    token_type = _shown_field(body, "token_type")
     user = body.get("user")
     return Success(
         TokenResponse(
@@ -310,7 +315,7 @@ def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResp
             # Rounded down: never believe a token lives longer than it was said to.
             expires_in=_seconds(body.get("expires_in"), round_up=False),
             token_type=token_type or "Bearer",
-            user_id=_optional_text(user, "id"),
-            email=_optional_text(user, "email"),
+            user_id=_shown_field(user, "id"),
+            email=_shown_field(user, "email"),
         )
     )

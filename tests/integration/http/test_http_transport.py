@@ -38,6 +38,11 @@ def test_timeout_is_configurable() -> None:
         assert client.timeout == httpx.Timeout(0.5)
 
 
+def test_no_phase_is_left_unbounded() -> None:
+    with build_client(httpx.Timeout(None)) as client:
+        assert client.timeout == DEFAULT_TIMEOUT
+
+
 def test_user_agent_names_the_distribution(server: ScriptedServer) -> None:
     server.script("/ua", Answer(200, {}))
     with build_client() as client:

@@ -21,7 +21,7 @@ from domain.errors import (
     ServiceUnreachable,
     SubscriptionRequired,
 )
-from domain.ports import CreatedApiKey, HealthReport
+from domain.ports import CreatedApiKey
 from tests.fakes import FakeClock
 from tests.integration.http.scripted_server import Answer, Drop, Hang, ScriptedServer
 
@@ -64,7 +64,7 @@ def test_health_sends_the_bearer_and_measures_latency_on_the_clock(
     with HttpxCloudApi(server.base_url, SteppingClock(), client=shared_client) as adapter:
         result = adapter.check_health(OAUTH)
 
-    assert result == Success(HealthReport(latency_ms=pytest.approx(25.0)))
+    assert result.unwrap().latency_ms == pytest.approx(25.0)
     sent = server.last(HEALTH)
     assert sent.method == "GET"
     assert sent.headers["authorization"] == f"Bearer {ACCESS_CANARY}"

@@ -302,6 +302,7 @@ def test_poll_success_is_parsed_in_full(
         {"access_token": "only-this"},
         {"access_token": "only-this", "refresh_token": None, "expires_in": "later", "user": "x"},
         {"access_token": "only-this", "refresh_token": "", "expires_in": None, "user": {"id": 7}},
+        {"access_token": "only-this", "token_type": 3, "user": {"id": "\x1b", "email": ""}},
     ],
 )
 def test_poll_success_needs_only_an_access_token(
