@@ -23,7 +23,6 @@ from adapters.emulator.control import apply_decision
 from adapters.emulator.settings import EmulatorSettings
 from adapters.emulator.state import (
     DEVICE_GRANT,
-    CodeStatus,
     Decision,
     DeviceCodeInfo,
     EmulatorState,
@@ -33,7 +32,6 @@ from adapters.emulator.state import (
     Reply,
     SessionInfo,
     User,
-    normalize_user_code,
     oauth_error,
 )
 
@@ -183,20 +181,13 @@ class _App:
         typed = request.query.get("user_code", [""])[0].strip()
         if not typed:
             return Response.html(200, pages.entry_page())
-        status = self.state.code_status(typed)
-        problem = {
-            None: Decision.UNKNOWN_CODE,
-            CodeStatus.EXPIRED: Decision.EXPIRED,
-            CodeStatus.PENDING: None,
-        }.get(status, Decision.ALREADY_DECIDED)
-        if problem is not None:
-            code, message = _CODE_PROBLEMS[problem]
+        pending = self.state.pending_user_code(typed)
+        if isinstance(pending, Decision):
+            code, message = _CODE_PROBLEMS[pending]
             return Response.html(code, pages.entry_page(message, typed))
-        normalized = normalize_user_code(typed)
-        assert normalized is not None  # a pending code was found under it
-        settings = self.state.settings
+        users = self.state.users()
         return Response.html(
-            200, pages.confirm_page(normalized, self.state.users(), settings.default_email)
+            200, pages.confirm_page(pending, users, self.state.settings.default_email)
         )
 
     def device_decision(self, request: Request) -> Response:

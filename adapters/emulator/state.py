@@ -533,25 +533,31 @@ class EmulatorState:
 
     # -- the device page ----------------------------------------------------------------------
 
-    def code_status(self, user_code: str) -> CodeStatus | None:
-        """The status of a user code (any case, hyphen optional), or None if never issued."""
+    def _pending(self, user_code: str) -> _DeviceCode | Decision:
+        """The pending code a person typed (any case, hyphen optional), or why there is none."""
         normalized = normalize_user_code(user_code)
+        code = self._codes_by_user_code.get(normalized) if normalized else None
+        if code is None:
+            return Decision.UNKNOWN_CODE
+        status = self._status(code, self._monotonic())
+        if status is CodeStatus.EXPIRED:
+            return Decision.EXPIRED
+        if status is not CodeStatus.PENDING:
+            return Decision.ALREADY_DECIDED
+        return code
+
+    def pending_user_code(self, user_code: str) -> str | Decision:
+        """The canonical form of a typed user code that awaits a decision, or why it does not."""
         with self._lock:
-            code = self._codes_by_user_code.get(normalized) if normalized else None
-            return self._status(code, self._monotonic()) if code is not None else None
+            code = self._pending(user_code)
+            return code if isinstance(code, Decision) else code.user_code
 
     def decide(self, user_code: str, *, approve: bool, email: str | None = None) -> Decision:
         """Approve (as `email`, default user if None) or deny a pending user code."""
-        normalized = normalize_user_code(user_code)
         with self._lock:
-            code = self._codes_by_user_code.get(normalized) if normalized else None
-            if code is None:
-                return Decision.UNKNOWN_CODE
-            status = self._status(code, self._monotonic())
-            if status is CodeStatus.EXPIRED:
-                return Decision.EXPIRED
-            if status is not CodeStatus.PENDING:
-                return Decision.ALREADY_DECIDED
+            code = self._pending(user_code)
+            if isinstance(code, Decision):
+                return code
             chosen = (email or self.settings.default_email).strip().lower()
             if approve and chosen not in self._users:
                 return Decision.UNKNOWN_USER
