@@ -101,14 +101,14 @@ class YamlConfigStore:
     def _parse(self, data: bytes | None) -> Result[_Snapshot, ReadFailure]:
         if data is None:
             return Success(_Snapshot({}, AppConfig()))
-        return parse_config(self._path, data)
+        return _parse_config(self._path, data)
 
 
 def _config_of(snapshot: _Snapshot) -> AppConfig:
     return snapshot.config
 
 
-def parse_config(path: Path, data: bytes) -> Result[_Snapshot, CorruptFile]:
+def _parse_config(path: Path, data: bytes) -> Result[_Snapshot, CorruptFile]:
     """Decode the file; a failure's problem is one line and quotes nothing from the file."""
     return _decode(data).bind(_snapshot_of).alt(partial(CorruptFile, str(path)))
 
