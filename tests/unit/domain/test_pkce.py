@@ -34,7 +34,7 @@ def test_known_vector(verifier: str, challenge: str) -> None:
     assert s256_challenge(verifier) == challenge
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(verifier=verifiers)
 def test_challenge_is_43_base64url_chars_without_padding(verifier: str) -> None:
     challenge = s256_challenge(verifier)
@@ -43,7 +43,7 @@ def test_challenge_is_43_base64url_chars_without_padding(verifier: str) -> None:
     assert "=" not in challenge
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(verifier=verifiers)
 def test_challenge_is_deterministic(verifier: str) -> None:
     copy = "".join(list(verifier))
@@ -51,7 +51,7 @@ def test_challenge_is_deterministic(verifier: str) -> None:
     assert s256_challenge(verifier) == s256_challenge(copy)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(first=verifiers, second=verifiers)
 def test_different_verifiers_give_different_challenges(first: str, second: str) -> None:
     assume(first != second)
@@ -59,7 +59,7 @@ def test_different_verifiers_give_different_challenges(first: str, second: str) 
     assert s256_challenge(first) != s256_challenge(second)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(verifier=verifiers, position=st.integers(0, 127), replacement=st.sampled_from("aZ9-._~"))
 def test_one_character_changes_the_challenge(
     verifier: str, position: int, replacement: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -241,7 +242,8 @@ def test_opaque_token_expiry_is_now_plus_expires_in(now: int, expires_in: int) -
 def test_is_valid_iff_more_than_sixty_seconds_remain(expires_at: int, now: float) -> None:
     tokens = session(expires_at=expires_at)
 
-    assert tokens.is_valid(now) == (expires_at - now > 60)
+    # Exact arithmetic: a float subtraction could round across the boundary.
+    assert tokens.is_valid(now) == (Fraction(expires_at) - Fraction(now) > 60)
 
 
 # --- building the stored session ----------------------------------------------------------------
