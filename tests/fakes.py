@@ -119,8 +119,9 @@ class InMemoryConfigStore:
         current = self.load()
         if isinstance(current, Failure):
             return Failure(current.failure())
-        result = change(current.unwrap())
-        if isinstance(result, Success):
+        before = current.unwrap()
+        result = change(before)
+        if isinstance(result, Success) and result.unwrap() is not before:
             self.config = result.unwrap()
             self.writes += 1
         return result
