@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,11 +19,20 @@ HOST_VARIABLE = "BASIC_MEMORY_CLOUD_HOST"
 DOMAIN_VARIABLE = "BASIC_MEMORY_CLOUD_DOMAIN"
 CLIENT_ID_VARIABLE = "BASIC_MEMORY_CLOUD_CLIENT_ID"
 
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
 
 def _is_loopback(hostname: str) -> bool:
-    return hostname in _LOOPBACK_NAMES or hostname.startswith("127.")
+    """Only `localhost` and literal loopback addresses: a DNS name such as
+    `127.0.0.1.example.com` can point anywhere.
+
+    >>> [_is_loopback(h) for h in ("localhost", "127.0.0.5", "::1", "127.0.0.1.nip.io")]
+    [True, True, True, False]
+    """
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def validate_base_url(setting: str, url: str) -> Result[str, InsecureHost]:
@@ -36,17 +46,33 @@ def validate_base_url(setting: str, url: str) -> Result[str, InsecureHost]:
     'http://cloud.example.com'
     """
     cleaned = url.strip().rstrip("/")
+    shown = _without_userinfo(url.strip())
     try:
         parts = urlsplit(cleaned)
         hostname = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError:
-        return Failure(InsecureHost(setting, url))
+        return Failure(InsecureHost(setting, shown))
     if not hostname or parts.query or parts.fragment or parts.username or parts.password:
-        return Failure(InsecureHost(setting, url))
+        return Failure(InsecureHost(setting, shown))
     if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(hostname)):
         return Success(cleaned)
-    return Failure(InsecureHost(setting, url))
+    return Failure(InsecureHost(setting, shown))
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL as it may be shown: a password typed into it must never be echoed.
+
+    >>> _without_userinfo("https://me:secret@host.example/x")
+    'https://…@host.example/x'
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "…@" + authority.rpartition("@")[2]
+    return f"{scheme}://{authority}{slash}{path}"
 
 
 @dataclass(frozen=True)
@@ -69,10 +95,14 @@ def resolve_endpoints(
     domain_setting, domain = _pick(
         env, DOMAIN_VARIABLE, config_domain, "cloud_domain", DEFAULT_CLOUD_DOMAIN
     )
-    client_id = env.get(CLIENT_ID_VARIABLE) or config_client_id or DEFAULT_CLIENT_ID
+    client_id = (
+        (env.get(CLIENT_ID_VARIABLE) or "").strip()
+        or (config_client_id or "").strip()
+        or DEFAULT_CLIENT_ID
+    )
     return validate_base_url(host_setting, host).bind(
         lambda good_host: validate_base_url(domain_setting, domain).map(
-            lambda good_domain: CloudEndpoints(good_host, good_domain, client_id.strip())
+            lambda good_domain: CloudEndpoints(good_host, good_domain, client_id)
         )
     )
 

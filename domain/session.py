@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 # A token this close to expiry is treated as expired, so it cannot lapse mid-request.
 EXPIRY_LEEWAY_SECONDS = 60
 DEFAULT_LIFETIME_SECONDS = 3600
+MAX_JWT_PAYLOAD_CHARS = 16_384
 
 
 class TokenResponse(BaseModel):
@@ -87,12 +89,13 @@ def decode_jwt_claims(token: str) -> dict[str, Any]:
     {}
     """
     parts = token.split(".")
-    if len(parts) != 3:
+    # Real access tokens are a few KB; a huge payload is not a token we can use.
+    if len(parts) != 3 or len(parts[1]) > MAX_JWT_PAYLOAD_CHARS:
         return {}
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -100,6 +103,9 @@ def decode_jwt_claims(token: str) -> dict[str, Any]:
 def _int_claim(claims: dict[str, Any], name: str) -> int | None:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    # JSON allows NaN, Infinity and 1e400, none of which is a moment in time.
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return int(value)
 
