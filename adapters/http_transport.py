@@ -181,17 +181,19 @@ def send(
 
     HTTP statuses are not judged here: each adapter knows what its statuses mean.
     """
+    # Enforced per request, so a client passed in from outside gets the same guarantees.
+    timeout = as_timeout(client.timeout)
     try:
         request = client.build_request(
-            method, url, headers=dict(headers or {}), data=form, json=json_body
+            method, url, headers=dict(headers or {}), data=form, json=json_body, timeout=timeout
         )
-        response = client.send(request, stream=True)
+        response = client.send(request, stream=True, follow_redirects=False)
         try:
             return _read_capped(service, response)
         finally:
             response.close()
     except httpx.TimeoutException as error:
-        return Failure(ServiceUnreachable(service, _timeout_detail(error, client.timeout)))
+        return Failure(ServiceUnreachable(service, _timeout_detail(error, timeout)))
     except httpx.ConnectError as error:
         return Failure(ServiceUnreachable(service, connect_detail(error)))
     except httpx.TransportError as error:

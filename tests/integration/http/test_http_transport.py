@@ -61,6 +61,22 @@ def test_redirects_are_not_followed(server: ScriptedServer) -> None:
     assert [request.path for request in server.received] == ["/moved"]
 
 
+def test_a_client_from_outside_still_does_not_follow_redirects(server: ScriptedServer) -> None:
+    server.script("/moved", Answer(302, None, headers=(("Location", "/elsewhere"),)))
+    server.script("/elsewhere", Answer(200, {}))
+    with httpx.Client(follow_redirects=True) as client:
+        moved = send(client, SERVICE, "GET", server.base_url + "/moved")
+    assert moved.unwrap().status == 302
+    assert [request.path for request in server.received] == ["/moved"]
+
+
+def test_a_client_from_outside_gets_its_timeouts_reported(server: ScriptedServer) -> None:
+    server.script("/hang", Hang())
+    with httpx.Client(timeout=httpx.Timeout(5.0, read=0.25)) as client:
+        hung = send(client, SERVICE, "GET", server.base_url + "/hang")
+    assert hung == Failure(ServiceUnreachable(SERVICE, "timed out after 0.25s"))
+
+
 def test_connection_refused(closed_port_url: str) -> None:
     with build_client() as client:
         result = send(client, SERVICE, "GET", closed_port_url + "/x")
@@ -84,7 +100,7 @@ def test_a_server_that_never_answers_times_out_on_time(server: ScriptedServer) -
         result = send(client, SERVICE, "GET", server.base_url + "/hang")
     elapsed = time.monotonic() - started
     assert result == Failure(ServiceUnreachable(SERVICE, "timed out after 0.3s"))
-    assert elapsed < 2.0
+    assert elapsed < 5.0  # far below the 15 s default, with room for a busy machine
 
 
 def test_an_oversized_answer_is_refused(server: ScriptedServer) -> None:

@@ -301,7 +301,7 @@ def test_a_silent_server_times_out_within_the_configured_timeout(server: Scripte
         result = adapter.check_health(OAUTH)
 
     assert result == Failure(ServiceUnreachable(SERVICE, "timed out after 0.5s"))
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 5.0
 
 
 def _refuse_every_request(request: httpx.Request) -> httpx.Response:

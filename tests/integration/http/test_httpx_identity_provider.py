@@ -476,7 +476,7 @@ def test_a_silent_server_times_out_within_the_configured_timeout(server: Scripte
         result = _poll(adapter)
 
     assert result == Failure(ServiceUnreachable(SERVICE, "timed out after 0.5s"))
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 5.0
 
 
 def test_a_shared_client_is_used_and_left_open(server: ScriptedServer) -> None:
