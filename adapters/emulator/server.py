@@ -340,8 +340,9 @@ class _Handler(BaseHTTPRequestHandler):
 
                 traceback.print_exc()
             response = Response.of(oauth_error("server_error", "internal error", 500))
-        self._send(response)
+        # Log before answering: a client that reads the log right after its answer must find it.
         self._log(started, started_wall, path, response, fault)
+        self._send(response)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
