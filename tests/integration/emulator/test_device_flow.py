@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import httpx
@@ -156,24 +156,48 @@ def test_approval_can_choose_the_user(flow: DeviceFlow) -> None:
     assert flow.login("bob@example.com")["user"]["email"] == "bob@example.com"
 
 
+@pytest.fixture
+def timed_flow(
+    start_emulator: Callable[..., CloudEmulator], clock: FakeClock
+) -> Iterator[DeviceFlow]:
+    """A flow on an emulator whose clock moves only when the test says: no timing flakes."""
+    emulator = start_emulator(FAST, clock)
+    with http_client(emulator.base_url) as client:
+        yield DeviceFlow(client, emulator)
+
+
 def test_polling_faster_than_the_interval_gets_slow_down_and_the_interval_grows(
-    flow: DeviceFlow, emulator: CloudEmulator
+    timed_flow: DeviceFlow, clock: FakeClock
 ) -> None:
+    flow = timed_flow
     started = flow.start()
     assert _error(flow.poll(started)) == "authorization_pending"
+    clock.advance(0.03)
     assert _error(flow.poll(started)) == "slow_down"
-    assert emulator.device_codes()[0].interval == pytest.approx(0.15)
+    assert flow.emulator.device_codes()[0].interval == pytest.approx(0.15)
 
     # The old interval is no longer enough: the code's own interval grew.
-    time.sleep(0.06)
+    clock.advance(0.06)
     assert _error(flow.poll(started)) == "slow_down"
-    assert emulator.device_codes()[0].interval == pytest.approx(0.25)
+    assert flow.emulator.device_codes()[0].interval == pytest.approx(0.25)
 
-    time.sleep(0.25)
+    clock.advance(0.25)
     assert _error(flow.poll(started)) == "authorization_pending"
 
 
-def test_waiting_exactly_one_interval_is_not_punished(flow: DeviceFlow) -> None:
+def test_waiting_exactly_one_interval_is_not_punished(
+    timed_flow: DeviceFlow, clock: FakeClock
+) -> None:
+    started = timed_flow.start()
+    assert _error(timed_flow.poll(started)) == "authorization_pending"
+    clock.advance(0.05)
+    assert _error(timed_flow.poll(started)) == "authorization_pending"
+    # A client's sleep may end a hair early; a fifth of the interval (at most 0.2 s) is forgiven.
+    clock.advance(0.041)
+    assert _error(timed_flow.poll(started)) == "authorization_pending"
+
+
+def test_a_client_sleeping_one_interval_in_real_time_is_never_slowed(flow: DeviceFlow) -> None:
     started = flow.start()
     for _ in range(4):
         assert _error(flow.poll(started)) == "authorization_pending"
@@ -181,9 +205,9 @@ def test_waiting_exactly_one_interval_is_not_punished(flow: DeviceFlow) -> None:
 
 
 def test_slow_down_adds_five_seconds_by_default(
-    start_emulator: Callable[..., CloudEmulator],
+    start_emulator: Callable[..., CloudEmulator], clock: FakeClock
 ) -> None:
-    emulator = start_emulator(EmulatorSettings(interval=0.05))
+    emulator = start_emulator(EmulatorSettings(interval=0.05), clock)
     with http_client(emulator.base_url) as client:
         flow = DeviceFlow(client, emulator)
         started = flow.start()
