@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
+    # SIGINT too: a parent that started us in the background may have left it ignored.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         emulator = CloudEmulator(settings).start()
     except OSError as error:
