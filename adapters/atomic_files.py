@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from returns.result import Failure, Result, Success
 
 from domain.errors import CorruptFile, FileAccessError, LockTimeout
@@ -194,6 +193,9 @@ def locked(path: Path, timeout: float) -> Iterator[Result[None, LockFailure]]:
     dies, even by SIGKILL: a crashed command never blocks the next one. Once held, stale temp
     files of `path` are removed. A missing folder is created private (0700) first.
     """
+    # Imported here: filelock costs more start-up than a read-only command spends in total.
+    from filelock import FileLock, Timeout
+
     lock_path = lock_path_for(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
