@@ -1,0 +1,60 @@
+"""`httpx.Auth` for library users: the right bearer on every request, one refresh on a 401."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import httpx
+from pydantic import SecretStr
+from returns.result import Failure, Result
+
+from domain.credentials import Credential
+from domain.errors import AuthFailure
+
+CredentialSupplier = Callable[[SecretStr | None], Result[Credential, AuthFailure]]
+
+
+class CloudAuthError(Exception):
+    """No usable credential, or the cloud refused an API key; `failure` says which.
+
+    The message is the failure's user-facing text, which never holds a secret.
+    """
+
+    def __init__(self, failure: AuthFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class BasicMemoryCloudAuth(httpx.Auth):
+    """Adds `Authorization: Bearer …` from a credential supplier.
+
+    The supplier is given None first; after a 401 it is given the refused secret, so an OAuth
+    session is refreshed once and the request retried, while a refused API key raises
+    CloudAuthError (a key cannot be refreshed). A second 401 is returned to the caller.
+    """
+
+    def __init__(self, supplier: CredentialSupplier) -> None:
+        self._supplier = supplier
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        credential = self._credential(None)
+        request.headers["Authorization"] = _bearer(credential.secret)
+        response = yield request
+        if response.status_code != httpx.codes.UNAUTHORIZED:
+            return
+        retried = self._credential(credential.secret)
+        request.headers["Authorization"] = _bearer(retried.secret)
+        yield request
+
+    def _credential(self, rejected: SecretStr | None) -> Credential:
+        supplied = self._supplier(rejected)
+        if isinstance(supplied, Failure):
+            raise CloudAuthError(supplied.failure())
+        return supplied.unwrap()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _bearer(secret: SecretStr) -> str:
+    return f"Bearer {secret.get_secret_value()}"

@@ -1,0 +1,75 @@
+"""The bearer credential for a cloud request, for one project or for global operations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import SecretStr
+from returns.result import Failure, Result, Success
+
+from application.credentials_on_hand import gather
+from application.ensure_fresh_session import EnsureFreshSession
+from domain.credentials import (
+    Credential,
+    CredentialSource,
+    for_global_operations,
+    for_project_routing,
+)
+from domain.errors import AuthFailure, CredentialRejected
+from domain.ports import Clock, ConfigStore, TokenStore
+
+
+class ObtainCredential:
+    """Pick the credential by SPEC §5's priority and make an OAuth session fresh.
+
+    `project` set: the per-project rule (API key first); None: the global rule (OAuth
+    session first). `rejected` is a secret the cloud just refused with a 401: an OAuth
+    access token is then refreshed once; a refused API key is reported as CredentialRejected,
+    since no refresh can mend it. Other failures: NoCredential / NoCredentialForProject,
+    InvalidApiKey, session and storage failures.
+    """
+
+    def __init__(
+        self,
+        config: ConfigStore,
+        tokens: TokenStore,
+        clock: Clock,
+        env: Mapping[str, str],
+        fresh_session: EnsureFreshSession,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._clock = clock
+        self._env = env
+        self._fresh_session = fresh_session
+
+    def execute(
+        self, project: str | None = None, rejected: SecretStr | None = None
+    ) -> Result[Credential, AuthFailure]:
+        loaded = self._config.load()
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        available = gather(self._env, loaded.unwrap(), self._tokens)
+        if isinstance(available, Failure):
+            return Failure(available.failure())
+        now = self._clock.now()
+        chosen: Result[Credential, AuthFailure] = (
+            for_global_operations(available.unwrap(), now)
+            if project is None
+            else for_project_routing(available.unwrap(), project, now)
+        )
+        if isinstance(chosen, Failure):
+            return chosen
+        credential = chosen.unwrap()
+        if credential.is_api_key:
+            if rejected is not None and _same(rejected, credential.secret):
+                return Failure(CredentialRejected(credential.description))
+            return Success(credential)
+        fresh = self._fresh_session.execute(replace=rejected)
+        if isinstance(fresh, Failure):
+            return Failure(fresh.failure())
+        return Success(Credential(CredentialSource.OAUTH_SESSION, fresh.unwrap().access_token))
+
+
+def _same(left: SecretStr, right: SecretStr) -> bool:
+    return left.get_secret_value() == right.get_secret_value()

@@ -1,0 +1,64 @@
+"""The small public API for Python programs that talk to Basic Memory Cloud.
+
+    import httpx
+    from entrypoints.library import cloud_auth, route_for
+
+    route = route_for("research")            # local or cloud, the reason, the credential kind
+    with httpx.Client(base_url=cloud_host(), auth=cloud_auth(project="research")) as client:
+        client.get("/proxy/health")
+
+Settings, files and priorities are exactly those of the `bm` command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import SecretStr
+from returns.result import Failure, Result
+
+from adapters.httpx_auth import BasicMemoryCloudAuth, CloudAuthError
+from application.obtain_credential import ObtainCredential
+from application.resolve_route import ResolvedRoute
+from domain.credentials import Credential
+from domain.errors import AuthFailure
+from entrypoints.container import build_container
+
+__all__ = ["BasicMemoryCloudAuth", "CloudAuthError", "cloud_auth", "cloud_host", "route_for"]
+
+
+def cloud_auth(
+    project: str | None = None, env: Mapping[str, str] | None = None
+) -> BasicMemoryCloudAuth:
+    """An `httpx.Auth` for one project (API key first) or, without a project, for global
+    operations (OAuth session first). Raises CloudAuthError when no credential is usable."""
+    container = build_container(env)
+    obtain = ObtainCredential(
+        container.config(),
+        container.tokens(),
+        container.clock(),
+        container.env(),
+        container.fresh_session(),
+    )
+
+    def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
+        return obtain.execute(project, rejected)
+
+    return BasicMemoryCloudAuth(supply)
+
+
+def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRoute:
+    """Where `project`'s work goes (SPEC §5), with the reason; raises CloudAuthError for a
+    conflicting or invalid setting, or a cloud route without a usable credential."""
+    resolved = build_container(env).resolve_route().execute(project)
+    if isinstance(resolved, Failure):
+        raise CloudAuthError(resolved.failure())
+    return resolved.unwrap()
+
+
+def cloud_host(env: Mapping[str, str] | None = None) -> str:
+    """The cloud API base URL in force (environment, config.yaml, default)."""
+    endpoints = build_container(env).endpoints()
+    if isinstance(endpoints, Failure):
+        raise CloudAuthError(endpoints.failure())
+    return endpoints.unwrap().cloud_host
