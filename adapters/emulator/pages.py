@@ -19,12 +19,14 @@ main { background: #fff; max-width: 30rem; width: 100%; margin: 1rem; padding: 2
 h1 { font-size: 1.35rem; margin: 0 0 .75rem; }
 p { margin: .5rem 0; }
 .brand { font-size: .8rem; letter-spacing: .08em; text-transform: uppercase; color: #57606a; }
-.code { font: 700 2.2rem/1.2 ui-monospace, "SF Mono", Menlo, Consolas, monospace;
-  letter-spacing: .15em; text-align: center; padding: .75rem; margin: 1rem 0;
+.code { font: 700 clamp(1.4rem, 7.5vw, 2.2rem)/1.2 ui-monospace, "SF Mono", Menlo, Consolas,
+  monospace; letter-spacing: .15em; white-space: nowrap; text-align: center; padding: .75rem;
+  margin: 1rem 0;
   border: 2px dashed #8c959f; border-radius: 8px; background: #f6f8fa; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
+button, select { font-family: inherit; }
 input[type=text], select { width: 100%; padding: .6rem .7rem; font-size: 1.1rem;
-  border: 1px solid #8c959f; border-radius: 6px; }
+  border: 1px solid #8c959f; border-radius: 6px; background: #fff; color: inherit; }
 input[type=text] { font-family: ui-monospace, Menlo, Consolas, monospace;
   text-transform: uppercase; letter-spacing: .1em; }
 .actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
@@ -39,6 +41,7 @@ button { flex: 1; padding: .75rem 1rem; font-size: 1rem; font-weight: 600; borde
 .error { background: #ffebe9; color: #82071e; border: 1px solid #ffcecb; }
 .ok { background: #dafbe1; color: #116329; border: 1px solid #aceebb; }
 .muted { color: #57606a; font-size: .9rem; }
+@media (max-width: 420px) { main { padding: 1.25rem; } }
 """
 
 
