@@ -77,7 +77,7 @@ class TerminalLoginDisplay:
         self._write("Opened your browser; check that the page shows the same code.\n")
 
     def browser_unavailable(self, url: str, reason: str) -> None:
-        self._write(f"Not opening a browser ({reason}). Open this URL by hand:\n    {url}\n")
+        self._write(f"No browser opened: {reason}.\nOpen this URL yourself:\n    {url}\n")
 
     def countdown(self, seconds_left: float) -> None:
         text = f"Waiting for approval… {format_duration(seconds_left)} left (Ctrl-C to cancel)"

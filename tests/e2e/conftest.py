@@ -41,6 +41,9 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
         HOME=str(tmp_path / "home"),
         BROWSER="",
         NO_COLOR="1",
+        # A closed loopback port: no test can reach the real cloud by accident.
+        BASIC_MEMORY_CLOUD_HOST="http://127.0.0.1:9",
+        BASIC_MEMORY_CLOUD_DOMAIN="http://127.0.0.1:9",
     )
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)

@@ -210,3 +210,50 @@ def test_insecure_host_is_refused_before_any_connection(bm: BmRunner) -> None:
     assert run.code == 1
     assert "https://" in run.stderr
     assert "Traceback" not in run.output
+
+
+def _damaged_tokens(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700, exist_ok=True)
+    tokens = data / ".cloud_tokens.json"
+    tokens.write_bytes(b'{"access_token": "canary-access-token-1234", "expires_at": ')
+    tokens.chmod(0o600)
+    return tokens
+
+
+def test_a_damaged_token_file_is_reported_by_status_and_login(bm: BmRunner, tmp_path: Path) -> None:
+    tokens = _damaged_tokens(tmp_path)
+    before = tokens.read_bytes()
+    status = bm("cloud", "status", "--offline")
+    assert status.code == 1
+    assert str(tokens) in status.stdout
+    login = bm(
+        "cloud", "login", "--no-browser", env={"BASIC_MEMORY_CLOUD_DOMAIN": "http://127.0.0.1:9"}
+    )
+    assert login.code == 1
+    assert str(tokens) in login.stderr
+    assert login.stderr.count("\n") == 1
+    for run in (status, login):
+        assert "canary-access-token-1234" not in run.output
+        assert "Traceback" not in run.output
+    assert tokens.read_bytes() == before
+
+
+def test_logout_removes_a_damaged_token_file_and_says_so(bm: BmRunner, tmp_path: Path) -> None:
+    tokens = _damaged_tokens(tmp_path)
+    run = bm("cloud", "logout")
+    assert run.code == 0, run.output
+    assert "damaged token file" in run.stdout
+    assert not tokens.exists()
+
+
+def test_logout_all_needs_yes_outside_a_terminal(bm: BmRunner, tmp_path: Path) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    refused = bm("cloud", "logout", "--all")
+    assert refused.code == 2
+    assert "--yes" in refused.stderr
+    assert KEY in (tmp_path / "data" / "config.yaml").read_text()
+    done = bm("cloud", "logout", "--all", "--yes")
+    assert done.code == 0
+    assert "The stored API key was removed." in done.stdout
+    assert KEY not in (tmp_path / "data" / "config.yaml").read_text()

@@ -1,0 +1,141 @@
+"""The terminal display and the presenters: countdown, exit codes, status text and JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import typing
+
+import pytest
+from pydantic import SecretStr
+
+from application.ensure_fresh_session import EnsureFreshSession
+from application.show_status import ShowStatus
+from domain import errors
+from domain.config import AppConfig
+from domain.errors import AuthFailure
+from entrypoints.console import TerminalLoginDisplay
+from entrypoints.presenters import exit_code, status_dict, status_exit_code, status_lines
+from tests.fakes import (
+    FakeClock,
+    FakeCloudApi,
+    FakeIdentityProvider,
+    InMemoryConfigStore,
+    InMemoryTokenStore,
+)
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_countdown_redraws_one_line_on_a_terminal() -> None:
+    stream = Tty()
+    display = TerminalLoginDisplay(stream)
+    display.countdown(600)
+    display.countdown(599)
+    display.finish()
+    text = stream.getvalue()
+    assert text.count("\r\x1b[K") == 3
+    assert "10:00 left" in text
+    assert "9:59 left" in text
+    assert "\n" not in text
+
+
+def test_countdown_without_a_terminal_prints_plain_lines_sparingly() -> None:
+    stream = io.StringIO()
+    display = TerminalLoginDisplay(stream)
+    for left in range(600, 590, -1):
+        display.countdown(left)
+    lines = stream.getvalue().splitlines()
+    assert lines == ["Waiting for approval… 10:00 left (Ctrl-C to cancel)"]
+    assert "\r" not in stream.getvalue()
+
+
+def test_code_and_url_are_shown_and_the_fallback_names_the_url() -> None:
+    stream = io.StringIO()
+    display = TerminalLoginDisplay(stream)
+    display.show_code("BCDF-GHJK", "https://auth.example.com/device")
+    display.browser_unavailable("https://auth.example.com/device?user_code=BCDF-GHJK", "no display")
+    text = stream.getvalue()
+    assert "    BCDF-GHJK\n" in text
+    assert "https://auth.example.com/device?user_code=BCDF-GHJK" in text
+    assert "no display" in text
+
+
+def _sample(cls: type) -> AuthFailure:
+    values = {"int": 1, "float": 1.0, "str": "x", "tuple[str, ...]": ("a",)}
+    hints = typing.get_type_hints(cls)
+    args = {
+        f.name: values[str(hints[f.name]).replace("<class '", "").replace("'>", "")]
+        for f in dataclasses.fields(cls)
+    }
+    return typing.cast(AuthFailure, cls(**args))
+
+
+FAILURES = [_sample(cls) for cls in typing.get_args(errors.AuthFailure)]
+EXPECTED = {
+    "ServiceUnreachable": 3,
+    "ServerError": 3,
+    "MalformedResponse": 3,
+    "LoginCancelled": 130,
+    "UnknownProject": 2,
+    "InvalidProjectName": 2,
+    "ConfirmationRequired": 2,
+    "NoApiKeyInput": 2,
+    "InvalidKeyName": 2,
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=[type(f).__name__ for f in FAILURES])
+def test_every_failure_has_its_exit_code(failure: AuthFailure) -> None:
+    assert exit_code(failure) == EXPECTED.get(type(failure).__name__, 1)
+
+
+def _report(offline: bool, key: str | None = None):  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    tokens = InMemoryTokenStore()
+    use_case = ShowStatus(
+        InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(key) if key else None)),
+        tokens,
+        FakeCloudApi(accepted={key} if key else set()),
+        clock,
+        {},
+        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+    )
+    return use_case.execute(offline=offline).unwrap()
+
+
+def test_status_exit_codes_follow_the_spec() -> None:
+    assert status_exit_code(_report(offline=True)) == 1
+    assert status_exit_code(_report(offline=True, key="bmc_abcdefgh12345678")) == 0
+    assert status_exit_code(_report(offline=False, key="bmc_abcdefgh12345678")) == 0
+
+
+def test_status_json_has_stable_keys_and_no_secret() -> None:
+    key = "bmc_abcdefgh12345678"
+    report = status_dict(_report(offline=False, key=key), "https://cloud.example.com")
+    assert list(report) == [
+        "ok",
+        "session",
+        "session_problem",
+        "api_key",
+        "api_key_problems",
+        "credential",
+        "credential_problem",
+        "routing",
+        "routing_problem",
+        "config_problem",
+        "projects",
+        "cloud",
+    ]
+    assert report["cloud"]["subscription"] == "active"
+    assert key not in json.dumps(report)
+
+
+def test_status_text_names_the_key_source() -> None:
+    lines = status_lines(_report(offline=True, key="bmc_abcdefgh12345678"), None)
+    assert "  API key:   bmc_…5678 from config.yaml" in lines
+    assert any("not checked (--offline)" in line for line in lines)
