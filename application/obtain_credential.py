@@ -9,6 +9,7 @@ from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
 from application.ensure_fresh_session import EnsureFreshSession
+from domain.config import AppConfig
 from domain.credentials import (
     Credential,
     CredentialSource,
@@ -49,7 +50,13 @@ class ObtainCredential:
         loaded = self._config.load()
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
-        available = gather(self._env, loaded.unwrap(), self._tokens)
+        return self.from_config(loaded.unwrap(), project, rejected)
+
+    def from_config(
+        self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
+    ) -> Result[Credential, AuthFailure]:
+        """The same, for a caller that has just read config.yaml."""
+        available = gather(self._env, config, self._tokens)
         if isinstance(available, Failure):
             return Failure(available.failure())
         now = self._clock.now()

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from returns.result import Failure, Result, Success
 
-from application.credentials_on_hand import gather
-from application.ensure_fresh_session import EnsureFreshSession
+from application.obtain_credential import ObtainCredential
 from application.project_routes import routing_flags
-from domain.credentials import Credential, CredentialSource, for_project_routing
+from domain.credentials import Credential
 from domain.errors import AuthFailure
-from domain.ports import Clock, ConfigStore, TokenStore
+from domain.ports import ConfigStore
 from domain.routing import Route, decide_route
 
 
@@ -30,18 +29,11 @@ class ResolveRoute:
     failures when the OAuth session had to be refreshed, and storage failures."""
 
     def __init__(
-        self,
-        config: ConfigStore,
-        tokens: TokenStore,
-        clock: Clock,
-        env: Mapping[str, str],
-        fresh_session: EnsureFreshSession,
+        self, config: ConfigStore, env: Mapping[str, str], credentials: ObtainCredential
     ) -> None:
         self._config = config
-        self._tokens = tokens
-        self._clock = clock
         self._env = env
-        self._fresh_session = fresh_session
+        self._credentials = credentials
 
     def execute(self, project: str) -> Result[ResolvedRoute, AuthFailure]:
         flags = routing_flags(self._env)
@@ -58,16 +50,6 @@ class ResolveRoute:
         decided = decision.unwrap()
         if decided.route is Route.LOCAL:
             return Success(ResolvedRoute(project, Route.LOCAL, decided.reason))
-        available = gather(self._env, config, self._tokens)
-        if isinstance(available, Failure):
-            return Failure(available.failure())
-        chosen = for_project_routing(available.unwrap(), project, self._clock.now())
-        if isinstance(chosen, Failure):
-            return Failure(chosen.failure())
-        credential = chosen.unwrap()
-        if credential.source is CredentialSource.OAUTH_SESSION:
-            fresh = self._fresh_session.execute()
-            if isinstance(fresh, Failure):
-                return Failure(fresh.failure())
-            credential = Credential(CredentialSource.OAUTH_SESSION, fresh.unwrap().access_token)
-        return Success(ResolvedRoute(project, Route.CLOUD, decided.reason, credential))
+        return self._credentials.from_config(config, project).map(
+            lambda credential: ResolvedRoute(project, Route.CLOUD, decided.reason, credential)
+        )

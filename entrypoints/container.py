@@ -23,6 +23,7 @@ from application.ensure_fresh_session import EnsureFreshSession
 from application.list_projects import ListProjects
 from application.login_with_device_flow import LoginWithDeviceFlow
 from application.logout import Logout
+from application.obtain_credential import ObtainCredential
 from application.remove_api_key import RemoveApiKey
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
@@ -120,7 +121,10 @@ class Container(containers.DeclarativeContainer):
     remove_project = providers.Factory(RemoveProject, config)
     list_projects = providers.Factory(ListProjects, config, tokens, clock, env)
     set_project_mode = providers.Factory(SetProjectMode, config, tokens, clock, env)
-    resolve_route = providers.Factory(ResolveRoute, config, tokens, clock, env, fresh_session)
+    obtain_credential = providers.Factory(
+        ObtainCredential, config, tokens, clock, env, fresh_session
+    )
+    resolve_route = providers.Factory(ResolveRoute, config, env, obtain_credential)
 
 
 def build_container(env: Mapping[str, str] | None = None) -> Container:

@@ -32,14 +32,7 @@ def cloud_auth(
 ) -> BasicMemoryCloudAuth:
     """An `httpx.Auth` for one project (API key first) or, without a project, for global
     operations (OAuth session first). Raises CloudAuthError when no credential is usable."""
-    container = build_container(env)
-    obtain = ObtainCredential(
-        container.config(),
-        container.tokens(),
-        container.clock(),
-        container.env(),
-        container.fresh_session(),
-    )
+    obtain: ObtainCredential = build_container(env).obtain_credential()
 
     def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
         return obtain.execute(project, rejected)

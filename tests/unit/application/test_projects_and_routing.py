@@ -9,6 +9,7 @@ from returns.result import Failure, Success
 from application.add_project import AddProject
 from application.ensure_fresh_session import EnsureFreshSession
 from application.list_projects import ListProjects
+from application.obtain_credential import ObtainCredential
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
 from application.set_project_mode import SetProjectMode
@@ -65,9 +66,8 @@ class Setup:
         self.fresh = EnsureFreshSession(self.tokens, self.identity, self.clock)
 
     def resolve(self, project: str):  # type: ignore[no-untyped-def]
-        return ResolveRoute(self.config, self.tokens, self.clock, self.env, self.fresh).execute(
-            project
-        )
+        credentials = ObtainCredential(self.config, self.tokens, self.clock, self.env, self.fresh)
+        return ResolveRoute(self.config, self.env, credentials).execute(project)
 
 
 ON = "true"
