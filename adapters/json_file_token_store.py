@@ -159,6 +159,9 @@ def _decode(data: bytes) -> Result[dict[str, Any], str]:
         )
     except RecursionError:
         return Failure("not valid JSON: nested too deeply")
+    except ValueError:
+        # Python refuses to convert an integer of more than 4300 digits (CVE-2020-10735).
+        return Failure("not valid JSON: a number is too long")
     if not isinstance(document, dict):
         return Failure("not a JSON object")
     return Success(document)

@@ -127,6 +127,9 @@ def _decode(data: bytes) -> Result[dict[Any, Any], str]:
         return Failure("not valid YAML (it contains control characters)")
     except RecursionError:
         return Failure("not valid YAML (nested too deeply)")
+    except (ValueError, OverflowError):
+        # A scalar the loader cannot convert: an impossible date, an integer too long to read.
+        return Failure("not valid YAML (a value cannot be read: an impossible date or number)")
     if document is None:
         return Success({})
     if not isinstance(document, dict):
