@@ -31,6 +31,11 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 # and reading it whole into memory would let a broken server exhaust ours.
 MAX_BODY_BYTES = 1024 * 1024
 INSECURE_URL_DETAIL = "refusing insecure http:// URL"
+ENVIRONMENT_DETAIL = (
+    "the proxy or certificate settings cannot be used: check HTTPS_PROXY, ALL_PROXY, "
+    "NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR"
+)
+INVALID_URL_DETAIL = "the URL is not valid"
 # Server-supplied text shown to the user is cut to this length.
 MAX_SHOWN_TEXT = 200
 
@@ -76,6 +81,21 @@ def build_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.Client:
         follow_redirects=False,
         headers={"User-Agent": user_agent(), "Accept": "application/json"},
     )
+
+
+def client_for(
+    service: str, timeout: TimeoutSetting = DEFAULT_TIMEOUT
+) -> Result[httpx.Client, ServiceUnreachable]:
+    """`build_client`, or why the environment's proxy or certificate settings prevent it.
+
+    httpx reads HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR while it
+    builds the client, and raises on a malformed or unsupported proxy URL (a socks proxy
+    needs an extra package) or a certificate file that is missing or holds no certificate.
+    """
+    try:
+        return Success(build_client(timeout))
+    except (httpx.InvalidURL, ValueError, ImportError, OSError):
+        return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL))
 
 
 def checked_base_url(service: str, url: str) -> Result[str, ServiceUnreachable]:
@@ -204,6 +224,9 @@ def send(
         # A header value that is not ASCII; the adapters check tokens first, so this is a
         # safety net. The exception's own text would quote the header, so it is not used.
         return Failure(ServiceUnreachable(service, "the request could not be encoded"))
+    except (httpx.InvalidURL, UnicodeError):
+        # A host name httpx cannot encode (IDNA errors are UnicodeErrors), say "https://xn--".
+        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL))
 
 
 def _read_capped(

@@ -21,8 +21,8 @@ from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
     TimeoutSetting,
-    build_client,
     checked_base_url,
+    client_for,
     is_header_safe,
     is_safe_web_url,
     json_object,
@@ -113,7 +113,10 @@ class HttpxCloudApi:
         if not is_header_safe(token):
             return Failure(CredentialRejected(description))
         if self._client is None:
-            self._client = build_client(self._timeout)
+            built = client_for(SERVICE, self._timeout)
+            if isinstance(built, Failure):
+                return Failure(built.failure())
+            self._client = built.unwrap()
         answer: Result[Reply, ServiceUnreachable | MalformedResponse] = send(
             self._client,
             SERVICE,

@@ -28,8 +28,8 @@ from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
     TimeoutSetting,
-    build_client,
     checked_base_url,
+    client_for,
     is_safe_web_url,
     json_object,
     send,
@@ -157,7 +157,10 @@ class HttpxIdentityProvider:
         if isinstance(self._base, Failure):
             return Failure(self._base.failure())
         if self._client is None:
-            self._client = build_client(self._timeout)
+            built = client_for(SERVICE, self._timeout)
+            if isinstance(built, Failure):
+                return Failure(built.failure())
+            self._client = built.unwrap()
         return send(self._client, SERVICE, "POST", self._base.unwrap() + path, form=form)
 
 
