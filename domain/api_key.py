@@ -35,7 +35,7 @@ def mask_api_key(value: str) -> str:
 class ApiKey(BaseModel):
     """A validated key; the secret is revealed only by the adapter that stores or sends it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     value: SecretStr
 

@@ -15,7 +15,7 @@ _PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
 
 class Project(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     mode: ProjectMode = ProjectMode.LOCAL
@@ -26,7 +26,7 @@ class Project(BaseModel):
 class AppConfig(BaseModel):
     """`config.yaml`; `extra` keeps every top-level key the program does not know."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     cloud_api_key: SecretStr | None = None
     cloud_host: str | None = None

@@ -20,7 +20,9 @@ MAX_JWT_PAYLOAD_CHARS = 16_384
 class TokenResponse(BaseModel):
     """What the identity provider returned for a device-code or refresh grant."""
 
-    model_config = ConfigDict(frozen=True)
+    # defer_build (on every domain model): a schema is built when first used, so a command
+    # pays start-up time only for the models it touches.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     access_token: SecretStr
     refresh_token: SecretStr | None = None
@@ -39,7 +41,7 @@ class SessionState(StrEnum):
 class TokenSet(BaseModel):
     """The stored session (`.cloud_tokens.json`); `extra` keeps fields we do not know."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     access_token: SecretStr
     refresh_token: SecretStr | None = None
