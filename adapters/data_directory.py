@@ -48,8 +48,12 @@ def ensure_data_directory(path: Path) -> Result[Path, FileAccessError]:
 
     An existing folder keeps its mode: it is the user's to choose.
     """
-    if path.is_dir():
-        return Success(path)
+    try:
+        if path.is_dir():
+            return Success(path)
+    except OSError as error:
+        # is_dir() is False for a missing path but raises for some others (a name too long).
+        return Failure(FileAccessError(str(path), describe_os_error(error)))
     try:
         path.mkdir(mode=PRIVATE_DIRECTORY_MODE, parents=True)
         # mkdir's mode is filtered by the umask; the folder must end up exactly 0700.
