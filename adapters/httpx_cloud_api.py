@@ -149,8 +149,10 @@ def _subscription_required(reply: Reply, secret: SecretStr) -> SubscriptionRequi
     if fields.get("error") != "subscription_required":
         return None
     url = fields.get("subscribe_url")
-    # The URL is shown to the user and may be opened: only a web URL will do.
-    subscribe_url = url if isinstance(url, str) and is_safe_web_url(url) else DEFAULT_SUBSCRIBE_URL
+    # The URL is shown to the user and may be opened: only a web URL will do, and never one
+    # that quotes the credential we sent.
+    shown = isinstance(url, str) and is_safe_web_url(url) and secret.get_secret_value() not in url
+    subscribe_url = url if shown and isinstance(url, str) else DEFAULT_SUBSCRIBE_URL
     message = without_secrets(shown_text(fields.get("message")), (secret.get_secret_value(),))
     if message:
         return SubscriptionRequired(subscribe_url, message)
