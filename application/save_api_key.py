@@ -35,7 +35,7 @@ class SaveApiKey:
         key = parsed.unwrap()
         if verify:
             checked = self._cloud.check_health(
-                Credential(CredentialSource.CONFIG_API_KEY, key.value)
+                Credential(CredentialSource.GIVEN_API_KEY, key.value)
             )
             if isinstance(checked, Failure):
                 return Failure(checked.failure())

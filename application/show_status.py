@@ -52,6 +52,8 @@ class CloudView:
 class StatusReport:
     session: SessionView | None
     session_problem: str | None
+    # Why the session could not be refreshed, when that was tried and failed.
+    refresh_failure: AuthFailure | None
     api_keys: tuple[KeyView, ...]
     flags: RoutingFlags | None
     flags_problem: str | None
@@ -94,6 +96,7 @@ class ShowStatus:
     def execute(self, offline: bool = False) -> Result[StatusReport, AuthFailure]:
         now = self._clock.now()
         session, session_problem = self._session()
+        refresh_failure: AuthFailure | None = None
         config, config_problem = self._load_config()
         keys, env_key, stored_key = self._keys(config)
         flags_result = routing_flags(self._env)
@@ -112,7 +115,8 @@ class ShowStatus:
             if isinstance(refreshed, Success):
                 session = refreshed.unwrap()
             else:
-                session_problem = refreshed.failure().message
+                refresh_failure = refreshed.failure()
+                session_problem = refresh_failure.message
             now = self._clock.now()
 
         # A session whose refresh just failed is shown, but not offered as a credential.
@@ -131,6 +135,7 @@ class ShowStatus:
             StatusReport(
                 session=_view(session, now) if session else None,
                 session_problem=session_problem,
+                refresh_failure=refresh_failure,
                 api_keys=keys,
                 flags=flags,
                 flags_problem=flags_problem,

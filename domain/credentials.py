@@ -28,6 +28,8 @@ class CredentialSource(StrEnum):
     ENV_API_KEY = API_KEY_VARIABLE
     CONFIG_API_KEY = "config.yaml"
     OAUTH_SESSION = "OAuth session"
+    # A key being checked before it is saved (`bm cloud api-key save --verify`).
+    GIVEN_API_KEY = "the key given"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,19 @@ class AvailableCredentials:
         return None
 
 
+def describe_source(source: CredentialSource) -> str:
+    """How messages name a credential.
+
+    >>> describe_source(CredentialSource.CONFIG_API_KEY)
+    'API key from config.yaml'
+    """
+    if source is CredentialSource.OAUTH_SESSION:
+        return "OAuth session"
+    if source is CredentialSource.GIVEN_API_KEY:
+        return "API key given"
+    return f"API key from {source.value}"
+
+
 @dataclass(frozen=True)
 class Credential:
     source: CredentialSource
@@ -59,9 +74,7 @@ class Credential:
 
     @property
     def description(self) -> str:
-        if self.source is CredentialSource.OAUTH_SESSION:
-            return "OAuth session"
-        return f"API key from {self.source.value}"
+        return describe_source(self.source)
 
 
 def _from_key(found: tuple[ApiKey, CredentialSource]) -> Credential:

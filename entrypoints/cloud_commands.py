@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from domain.errors import (
     SubscriptionRequired,
 )
 from entrypoints.command_support import cloud_host, prepare
-from entrypoints.console import confirm, err, is_terminal, out
+from entrypoints.console import confirm, err, is_terminal, out, out_json
 from entrypoints.presenters import (
     EXIT_CLOUD_UNAVAILABLE,
     EXIT_OK,
@@ -155,7 +154,7 @@ def status(
     report = container.status().execute(offline=offline).unwrap()
     host = cloud_host(container)
     if json_:
-        out(json.dumps(status_dict(report, host), indent=2, sort_keys=False))
+        out_json(status_dict(report, host))
     else:
         for line in status_lines(report, host):
             out(line)

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+import unicodedata
 from typing import TextIO
 
 # Without a terminal the countdown becomes a plain line this often, so logs stay short.
 PLAIN_PROGRESS_EVERY_SECONDS = 30
 
 
+def printable(text: str) -> str:
+    r"""Text safe for a terminal: control, format (bidi) and surrogate characters become '?'.
+
+    Emails, project names and paths come from files a person or a server wrote; printed raw,
+    an escape sequence in them could rewrite the screen, and a newline could forge a line.
+
+    >>> printable("alice\x1b[2J@example.com\u202e\udc80 ok")
+    'alice\ufffd[2J@example.com\ufffd\ufffd ok'
+    """
+    return "".join("\ufffd" if unicodedata.category(char) in _UNSHOWN else char for char in text)
+
+
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def out(text: str = "") -> None:
-    print(text, file=sys.stdout, flush=True)
+    """One line of results on stdout."""
+    print(printable(text), file=sys.stdout, flush=True)
+
+
+def out_json(document: object) -> None:
+    """A JSON document on stdout; json.dumps escapes every control character itself."""
+    print(json.dumps(document, indent=2), file=sys.stdout, flush=True)
 
 
 def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """One line of progress, warning or error on stderr."""
+    print(printable(text), file=sys.stderr, flush=True)
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -60,6 +84,7 @@ class TerminalLoginDisplay:
         self._last_plain: float | None = None
 
     def _write(self, text: str) -> None:
+        """Callers pass every value that came from outside through printable()."""
         self._stream.write(text)
         self._stream.flush()
 
@@ -70,14 +95,17 @@ class TerminalLoginDisplay:
 
     def show_code(self, user_code: str, verification_uri: str) -> None:
         self._write(
-            f"To sign in, open {verification_uri} and confirm this code:\n\n    {user_code}\n\n"
+            f"To sign in, open {printable(verification_uri)} and confirm this code:\n\n    {printable(user_code)}\n\n"
         )
 
     def browser_opened(self, url: str) -> None:
         self._write("Opened your browser; check that the page shows the same code.\n")
 
     def browser_unavailable(self, url: str, reason: str) -> None:
-        self._write(f"No browser opened: {reason}.\nOpen this URL yourself:\n    {url}\n")
+        self._write(
+            f"No browser opened: {printable(reason)}.\n"
+            f"Open this URL yourself:\n    {printable(url)}\n"
+        )
 
     def countdown(self, seconds_left: float) -> None:
         text = f"Waiting for approval… {format_duration(seconds_left)} left (Ctrl-C to cancel)"
@@ -92,7 +120,7 @@ class TerminalLoginDisplay:
 
     def retrying(self, problem: str, wait_seconds: float) -> None:
         self._close_line()
-        self._write(f"{problem} Retrying in {format_duration(wait_seconds)}.\n")
+        self._write(f"{printable(problem)} Retrying in {format_duration(wait_seconds)}.\n")
 
     def finish(self) -> None:
         self._close_line()

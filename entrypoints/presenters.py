@@ -7,8 +7,8 @@ from typing import Any, assert_never
 from returns.result import Success
 
 from application.project_routes import ProjectRoute
-from application.show_status import StatusReport
-from domain.credentials import CredentialSource
+from application.show_status import SessionView, StatusReport
+from domain.credentials import describe_source
 from domain.errors import (
     AccessDenied,
     AuthFailure,
@@ -41,6 +41,7 @@ from domain.errors import (
     UnknownProject,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
+from domain.session import SessionState
 from entrypoints.console import err, human_duration
 
 EXIT_OK = 0
@@ -106,12 +107,6 @@ def _flags_dict(flags: RoutingFlags) -> dict[str, bool]:
     )
 
 
-def describe_source(source: CredentialSource) -> str:
-    if source is CredentialSource.OAUTH_SESSION:
-        return "OAuth session"
-    return f"API key from {source.value}"
-
-
 def route_line(route: ProjectRoute) -> str:
     mode = route.mode.value if route.mode else "-"
     target = route.route.value if route.route else "error"
@@ -135,7 +130,8 @@ def route_dict(route: ProjectRoute) -> dict[str, Any]:
 def status_exit_code(report: StatusReport) -> int:
     """0 only with a usable credential and, online, a cloud that accepted it."""
     if report.credential is None:
-        return EXIT_USER_MUST_ACT
+        # A refresh that failed on the network is the cloud's problem, not the user's.
+        return exit_code(report.refresh_failure) if report.refresh_failure else EXIT_USER_MUST_ACT
     if not report.checked_online or report.cloud is None:
         return EXIT_OK
     result = report.cloud.result
@@ -200,10 +196,7 @@ def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
         who = session.email or "unknown user"
         if session.user_id:
             who += f" ({session.user_id})"
-        left = human_duration(session.seconds_left)
-        timing = f"expires in {left}" if session.seconds_left else "expired"
-        refresh = "refreshable" if session.can_refresh else "no refresh token"
-        lines.append(f"  Session:   {who}: {session.state.value}, {timing}, {refresh}")
+        lines.append(f"  Session:   {who}: {_session_state(session)}")
     else:
         lines.append("  Session:   not logged in")
     if report.session_problem:
@@ -235,6 +228,20 @@ def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
         lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
     lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")
     return lines
+
+
+def _session_state(session: SessionView) -> str:
+    left = human_duration(session.seconds_left)
+    match session.state:
+        case SessionState.VALID:
+            refresh = "refreshable" if session.can_refresh else "no refresh token"
+            return f"valid, expires in {left}, {refresh}"
+        case SessionState.REFRESHABLE:
+            return "expired or about to, refreshed when next needed"
+        case SessionState.EXPIRED:
+            return "expired, no refresh token: run `bm cloud login`"
+        case _:
+            assert_never(session.state)
 
 
 def _cloud_line(report: StatusReport, cloud_host: str | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from returns.result import Failure
 
 from domain.routing import ProjectMode
 from entrypoints.command_support import prepare
-from entrypoints.console import err, out
+from entrypoints.console import err, out, out_json
 from entrypoints.presenters import EXIT_OK, fail, route_dict, route_line
 
 
@@ -52,7 +51,7 @@ def list_(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = Fal
         return fail(result.failure())
     routes = result.unwrap()
     if json_:
-        out(json.dumps([route_dict(route) for route in routes], indent=2))
+        out_json([route_dict(route) for route in routes])
     elif not routes:
         out("No projects yet; add one with `bm project add NAME PATH`.")
     else:

@@ -173,11 +173,6 @@ def scenarios() -> list[FaultScenario]:
             EXIT_CLOUD_UNAVAILABLE,
             (UNREACHABLE, "connection refused"),
             session="expired",
-            known_defect=(
-                "status exits 1 ('No cloud credential: run `bm cloud login`') when the refresh "
-                "cannot reach the server; SPEC §6 says 3 (application/show_status.py drops the "
-                "session as a credential whatever the refresh failure was)"
-            ),
         ),
         FaultScenario(
             "refused: login",
@@ -233,7 +228,6 @@ def scenarios() -> list[FaultScenario]:
             ("server error (HTTP 500)",),
             session="expired",
             faults=(Injected("fail", "/oauth2/token", status=500, count=3),),
-            known_defect="same as 'refused: status needing a refresh': exit 1, not 3",
         ),
         FaultScenario(
             "5xx: device authorization answers 502",

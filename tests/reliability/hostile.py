@@ -204,8 +204,8 @@ def check_damaged_file(
         run = sandbox.run(argv, stdin)
         figures.runs += 1
         # A file the store accepts may hold control characters in fields that are shown
-        # (an email, a project name): a known defect of the presenters, proven by the
-        # hand-picked cases that carry `IDENTITY_ESCAPES`, so not judged again here.
+        # (an email, a project name): the hand-picked SHOWN_FIELD_CASES prove those are
+        # made printable, so they are not judged again here.
         hygiene = run.hygiene_problems(control=unreadable)
         problems.extend(f"[{label}] {problem}" for problem in hygiene)
         if not unreadable:
@@ -398,22 +398,20 @@ def unreadable(data: bytes) -> Callable[[Path], None]:
 HUGE_INT = b"1" + b"0" * 5000
 
 
-IDENTITY_ESCAPES = (
-    "status and project list print the email, user id and project names read from the files "
-    "as they are: control characters (ESC, NUL, a bidi override) and newlines reach the "
-    "terminal, and a lone surrogate makes status exit 70 when stdout is strict UTF-8; the "
-    "presenters (entrypoints/) should pass them through a printable filter"
+# Fields read from files and shown by status and project list: they must reach the terminal
+# without control characters or forged lines (entrypoints.console.printable).
+SHOWN_FIELD_CASES: frozenset[str] = frozenset(
+    {
+        "tokens: email with a terminal escape",
+        "tokens: email with a newline",
+        "tokens: email a lone surrogate",
+        "tokens: user_id with a NUL",
+        "config: a project name with a terminal escape",
+        "config: a project name with a newline",
+        "config: a project name with a NUL",
+        "config: a project name in right-to-left override",
+    }
 )
-KNOWN_DEFECTS: dict[str, str] = {
-    "tokens: email with a terminal escape": IDENTITY_ESCAPES,
-    "tokens: email with a newline": IDENTITY_ESCAPES,
-    "tokens: email a lone surrogate": IDENTITY_ESCAPES,
-    "tokens: user_id with a NUL": IDENTITY_ESCAPES,
-    "config: a project name with a terminal escape": IDENTITY_ESCAPES,
-    "config: a project name with a newline": IDENTITY_ESCAPES,
-    "config: a project name with a NUL": IDENTITY_ESCAPES,
-    "config: a project name in right-to-left override": IDENTITY_ESCAPES,
-}
 
 
 def hand_picked(kind: FileKind) -> list[tuple[str, bytes | Callable[[Path], None]]]:
@@ -511,12 +509,9 @@ def hand_picked_probe(root: Path) -> HostileFigures:
             for label, damage in hand_picked(kind):
                 name = f"{kind}: {label}"
                 problems = check_damaged_file(sandbox, kind, damage, name, figures)
-                if name in KNOWN_DEFECTS:
+                if name in SHOWN_FIELD_CASES:
                     problems = escapes_shown(sandbox, kind, damage, name) + problems
-                    if problems:
-                        figures.known_defects[name] = problems[0]
-                else:
-                    figures.problems.extend(problems)
+                figures.problems.extend(problems)
         figures.problems.extend(_symlinked_config(sandbox, figures))
     figures.problems.extend(f"non-loopback: {attempt}" for attempt in guard.attempts)
     return figures
@@ -525,13 +520,14 @@ def hand_picked_probe(root: Path) -> HostileFigures:
 def escapes_shown(
     sandbox: Sandbox, kind: FileKind, damage: bytes | Callable[[Path], None], label: str
 ) -> list[str]:
-    """For the known defect: does a file the store accepts put control characters (or an
-    extra line) on the terminal? Judged on the commands that show identities and names."""
+    """Does a file the store accepts put control characters (or a forged line) on the
+    terminal? Judged on the commands that show identities and names."""
     problems: list[str] = []
     for argv in (("cloud", "status", "--offline"), ("project", "list")):
         sandbox.reset(kind, damage)
         run = sandbox.run(argv)
-        shown = control_characters(run.output) | ({"newline"} if "FAKE" in run.output else set())
+        forged = any(line.startswith("FAKE") for line in run.output.splitlines())
+        shown = control_characters(run.output) | ({"newline"} if forged else set())
         if shown:
             problems.append(f"[{label}] {sorted(shown)} shown by bm {' '.join(argv)}")
     return problems

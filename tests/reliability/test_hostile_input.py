@@ -10,7 +10,7 @@ import pytest
 from tests.reliability.harness import Workspace
 from tests.reliability.hostile import (
     DAMAGED_TOKENS_REMOVED,
-    KNOWN_DEFECTS,
+    SHOWN_FIELD_CASES,
     VALID_CONFIG_BYTES,
     VALID_TOKENS,
     VALID_TOKENS_BYTES,
@@ -31,8 +31,6 @@ from tests.reliability.probes import ENVIRONMENT_EXAMPLES, GENERATED_EXAMPLES, K
 
 pytestmark = pytest.mark.reliability
 
-KNOWN_DEFECT = "known defect (hostile.IDENTITY_ESCAPES): shown fields are not made printable"
-
 
 def test_generated_damage_to_either_file_is_named_and_never_overwritten(tmp_path: Path) -> None:
     figures = damaged_files_probe(tmp_path, GENERATED_EXAMPLES)
@@ -51,8 +49,7 @@ def test_hand_picked_damage_is_named_and_never_overwritten(tmp_path: Path) -> No
     assert figures.damaged >= 40
 
 
-@pytest.mark.parametrize("label", sorted(KNOWN_DEFECTS))
-@pytest.mark.xfail(reason=KNOWN_DEFECT, strict=False)
+@pytest.mark.parametrize("label", sorted(SHOWN_FIELD_CASES))
 def test_fields_shown_from_accepted_files_carry_no_control_characters(
     label: str, tmp_path: Path
 ) -> None:
@@ -62,7 +59,6 @@ def test_fields_shown_from_accepted_files_carry_no_control_characters(
     assert escapes_shown(Sandbox(tmp_path), kind, damage, label) == []  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(reason=KNOWN_DEFECT, strict=False)
 def test_a_lone_surrogate_in_the_token_file_does_not_crash_a_strict_utf8_terminal(
     tmp_path: Path,
 ) -> None:
