@@ -1,5 +1,5 @@
 """`python -m entrypoints`: the same as the `bm` command."""
 
-from entrypoints.cli import main
+from entrypoints.main import main
 
 main()

@@ -7,19 +7,11 @@ import sys
 
 from cyclopts import App
 
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("basic-memory-cloud-auth")
-    except PackageNotFoundError:
-        return "0+unknown"
-
+from entrypoints.main import version
 
 app = App(
     name="bm",
-    version=_version,
+    version=version,
     # Plain text help: rendering markdown would import markdown-it on every --help.
     help_format="plaintext",
     help="Basic Memory command line: sign in to Basic Memory Cloud and route projects.",
@@ -57,15 +49,10 @@ project.command(
 )
 
 
-def main() -> None:
-    """Console-script entry: cyclopts exits with the command's return code."""
-    arguments = sys.argv[1:]
-    if arguments in (["--version"], ["-V"]):
-        # Scripts ask for the version often; it needs neither the parser nor rich.
-        print(_version())
-        return
-    # pydantic looks for plugins through package metadata when the first model is built,
-    # which costs a fifth of an offline command's start-up; bm uses no pydantic plugin.
+def run(arguments: list[str]) -> None:
+    """Parse and run one command; cyclopts exits with the command's return code."""
+    # pydantic looks for plugins through package metadata when the first model is built;
+    # bm uses no pydantic plugin, so skip the search.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app(arguments)
@@ -74,9 +61,7 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except Exception as error:
-        # The last line of defence against bugs. Never print the exception text: it could quote a token or a key.
-        print(
-            f"Error: internal error ({type(error).__name__}); please report it.",
-            file=sys.stderr,
-        )
+        # The last line of defence against bugs. Never print the exception text: it could
+        # quote a token or a key.
+        print(f"Error: internal error ({type(error).__name__}); please report it.", file=sys.stderr)
         sys.exit(70)

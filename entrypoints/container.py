@@ -98,7 +98,8 @@ class Container(containers.DeclarativeContainer):
     identity = providers.Singleton(_identity_provider, endpoints.provider)
     cloud = providers.Singleton(_cloud_api, endpoints.provider, clock)
     browser = providers.Factory(_browser, env)
-    login_display = providers.Factory(_login_display)
+    # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
+    login_display = providers.Singleton(_login_display)
 
     fresh_session = providers.Factory(EnsureFreshSession, tokens, identity, clock)
     login = providers.Factory(
