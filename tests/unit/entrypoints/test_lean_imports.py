@@ -32,6 +32,7 @@ def loaded_modules(
             "BASIC_MEMORY_CONFIG_DIR": str(data_dir),
             "PATH": "/usr/bin:/bin",
             "HOME": str(data_dir),
+            **(extra_env or {}),
         },
         cwd=Path(__file__).resolve().parents[3],
         check=False,
