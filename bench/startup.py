@@ -136,6 +136,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--offline-only",
+        action="store_true",
+        help="skip the emulator cases (to compare with an older install that lacks them)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -208,26 +213,28 @@ def main() -> None:
                 target_mb=45,
             ),
         ]
-        from adapters.emulator import CloudEmulator, EmulatorSettings
+        login: dict[str, float] | None = None
+        if not args.offline_only:
+            from adapters.emulator import CloudEmulator, EmulatorSettings
 
-        with CloudEmulator(EmulatorSettings()) as emulator:
-            api_key = emulator.issue_api_key("alice@example.com", name="bench")
-            online = dict(
-                logged_out,
-                BASIC_MEMORY_CLOUD_HOST=emulator.base_url,
-                BASIC_MEMORY_CLOUD_DOMAIN=emulator.base_url,
-                BASIC_MEMORY_CLOUD_API_KEY=str(api_key),
-            )
-            figures.append(
-                run_case(
-                    "bm cloud status (emulator)",
-                    [bm, "cloud", "status"],
-                    online,
-                    runs,
-                    target_ms=250,
+            with CloudEmulator(EmulatorSettings()) as emulator:
+                api_key = emulator.issue_api_key("alice@example.com", name="bench")
+                online = dict(
+                    logged_out,
+                    BASIC_MEMORY_CLOUD_HOST=emulator.base_url,
+                    BASIC_MEMORY_CLOUD_DOMAIN=emulator.base_url,
+                    BASIC_MEMORY_CLOUD_API_KEY=str(api_key),
                 )
-            )
-        login = login_figures(logged_out)
+                figures.append(
+                    run_case(
+                        "bm cloud status (emulator)",
+                        [bm, "cloud", "status"],
+                        online,
+                        runs,
+                        target_ms=250,
+                    )
+                )
+            login = login_figures(logged_out)
 
     floor = figures[0].median
     if args.json:
@@ -261,6 +268,8 @@ def main() -> None:
         f"{REFERENCE_SIX_LIBRARIES_MS:.0f} ms the targets assumed; scaled targets: "
         + ", ".join(f"{t:.0f} ms -> {t * scale:.0f} ms" for t in (100, 180, 250))
     )
+    if login is None:
+        return
     print(
         f"login: {login['polls']:.0f} polls (minimum {login['minimum_polls']:.0f}, "
         f"{login['polls_before_interval']:.0f} before the first interval); "
