@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,11 @@ class JsonFileTokenStore:
             return Success(after)
 
     def _read(self) -> Result[TokenSet | None, ReadFailure]:
-        return read_bytes_limited(self._path, follow_symlinks=False).bind(self._parse)
+        return (
+            read_bytes_limited(self._path, follow_symlinks=False)
+            .bind(self._parse)
+            .alt(_with_logout_remedy)
+        )
 
     def _parse(self, data: bytes | None) -> Result[TokenSet | None, ReadFailure]:
         if data is None:
@@ -215,3 +220,10 @@ def _serialise(tokens: TokenSet) -> bytes:
             document[key] = value
     # ASCII output: a lone surrogate read from an escape in the file still writes cleanly.
     return (json.dumps(document, indent=2) + "\n").encode("ascii")
+
+
+def _with_logout_remedy(failure: ReadFailure) -> ReadFailure:
+    """A damaged session is worthless: the way out is to remove it and sign in again."""
+    if isinstance(failure, CorruptFile):
+        return replace(failure, remedy="remove it with `bm cloud logout`, then sign in again")
+    return failure

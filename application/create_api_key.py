@@ -8,7 +8,7 @@ from returns.result import Failure, Result, Success
 
 from application.ensure_fresh_session import EnsureFreshSession
 from domain.config import AppConfig
-from domain.errors import AuthFailure, InvalidKeyName, NotLoggedIn, OAuthRequired
+from domain.errors import AuthFailure, InvalidKeyName, KeyNotSaved, NotLoggedIn, OAuthRequired
 from domain.ports import CloudApi, ConfigStore
 
 MAX_NAME_LENGTH = 100
@@ -24,8 +24,9 @@ class CreatedKeyOutcome:
 
 class CreateApiKey:
     """Failures: OAuthRequired (no session: a configured key is no substitute),
-    SessionExpired, a cloud failure, or a storage failure (the new key then exists in the
-    cloud but is not saved; the message says so through the failure)."""
+    SessionExpired, a cloud failure, a storage failure found before the key is minted, or
+    KeyNotSaved when config.yaml refused the new key afterwards (the key exists in the cloud
+    and the message says to revoke it)."""
 
     def __init__(
         self, fresh_session: EnsureFreshSession, cloud: CloudApi, config: ConfigStore
@@ -38,6 +39,10 @@ class CreateApiKey:
         cleaned = name.strip()
         if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
             return Failure(InvalidKeyName(MAX_NAME_LENGTH))
+        # A key minted while config.yaml cannot take it would be lost: check first.
+        readable = self._config.load()
+        if isinstance(readable, Failure):
+            return Failure(readable.failure())
         session = self._fresh_session.execute()
         if isinstance(session, Failure):
             failure = session.failure()
@@ -52,6 +57,7 @@ class CreateApiKey:
             replaced.append(config.cloud_api_key is not None)
             return Success(config.with_api_key(new.key.value))
 
-        return self._config.update(store).map(
-            lambda _config: CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1])
-        )
+        saved = self._config.update(store)
+        if isinstance(saved, Failure):
+            return Failure(KeyNotSaved(new.name, new.key.masked, saved.failure().message))
+        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1]))

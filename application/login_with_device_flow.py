@@ -92,6 +92,11 @@ class LoginWithDeviceFlow:
     def execute(
         self, open_browser: bool = True, force: bool = False
     ) -> Result[LoginOutcome, AuthFailure]:
+        # A damaged token file would refuse the new session only after the person approved
+        # it, leaving a live session behind: find out before starting.
+        stored = self._tokens.load()
+        if isinstance(stored, Failure):
+            return Failure(stored.failure())
         if not force:
             refreshed = self._refresh_existing()
             if refreshed is not None:

@@ -16,7 +16,7 @@ from domain.credentials import (
     for_global_operations,
     for_project_routing,
 )
-from domain.errors import AuthFailure, CredentialRejected
+from domain.errors import AuthFailure, CredentialRejected, SessionExpired
 from domain.ports import Clock, ConfigStore, TokenStore
 
 
@@ -74,6 +74,10 @@ class ObtainCredential:
             return Success(credential)
         fresh = self._fresh_session.execute(replace=rejected)
         if isinstance(fresh, Failure):
+            key = available.unwrap().api_key
+            # Global operations fall back to the API key once the session is over (rule 2).
+            if isinstance(fresh.failure(), SessionExpired) and key is not None:
+                return Success(Credential(key[1], key[0].value))
             return Failure(fresh.failure())
         return Success(Credential(CredentialSource.OAUTH_SESSION, fresh.unwrap().access_token))
 

@@ -190,6 +190,12 @@ class CredentialRejected:
 
     @property
     def message(self) -> str:
+        if "BASIC_MEMORY_CLOUD_API_KEY" in self.credential:
+            # A saved key cannot help while the variable overrides it.
+            return (
+                f"The cloud rejected the {self.credential}: set it to a valid key, or unset "
+                "it to use the saved key or your OAuth session."
+            )
         return (
             f"The cloud rejected the {self.credential}. Run `bm cloud login`, or save a "
             "valid key with `bm cloud api-key save`."
@@ -213,10 +219,11 @@ class SubscriptionRequired:
 class CorruptFile:
     path: str
     problem: str
+    remedy: str = "fix or move it aside, then retry"
 
     @property
     def message(self) -> str:
-        return f"{self.path} is unreadable ({self.problem}); fix or move it aside, then retry."
+        return f"{self.path} is unreadable ({self.problem}); {self.remedy}."
 
 
 @dataclass(frozen=True)
@@ -308,7 +315,23 @@ class InvalidKeyName:
         )
 
 
-# Failures that end a device-flow poll loop or a refresh; transport-level ones are retried.
+@dataclass(frozen=True)
+class KeyNotSaved:
+    """A key was created in the cloud but could not be stored; it should be revoked."""
+
+    name: str
+    masked: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Created API key '{self.name}' ({self.masked}) but could not save it: "
+            f"{self.problem} Revoke that key in the web dashboard, then retry."
+        )
+
+
+# Groups used by the ports: what a file store, a network call and the settings can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
 TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
 SettingsFailure = InvalidBoolean | ConflictingRouting | InsecureHost
@@ -342,4 +365,5 @@ AuthFailure = (
     | ConfirmationRequired
     | NoApiKeyInput
     | InvalidKeyName
+    | KeyNotSaved
 )

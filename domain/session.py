@@ -51,7 +51,8 @@ class TokenSet(BaseModel):
     email: str | None = None
     session_id: str | None = None
     obtained_at: int | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
+    # Fields we do not know (another tool's id_token, say) may be secrets: never in a repr.
+    extra: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     def is_valid(self, now: float) -> bool:
         """Usable as is: more than the leeway remains.

@@ -98,7 +98,8 @@ def logout(
         if not confirm("Remove the OAuth session and the stored API key?"):
             err("Nothing was changed.")
             return EXIT_USER_MUST_ACT
-    container = prepare(network=True)
+    # No settings check: the local session is removed even when the server cannot be asked.
+    container = prepare()
     if isinstance(container, int):
         return container
     result = container.logout().execute(remove_api_key=all_)
@@ -116,7 +117,8 @@ def logout(
     elif outcome.revocation is Revocation.FAILED:
         err(
             f"Warning: the server-side revocation failed ({outcome.revocation_problem}); "
-            "the session ends when its tokens expire."
+            "the refresh token may stay usable on the server until it expires; on a shared "
+            "machine, end the session from the Basic Memory dashboard."
         )
     if outcome.key_removed:
         out("The stored API key was removed.")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dependency_injector import containers, providers
-from returns.result import Result
+from returns.result import Failure, Result
 
 from adapters.data_directory import CONFIG_FILE_NAME, TOKEN_FILE_NAME, data_directory
 from adapters.json_file_token_store import JsonFileTokenStore
@@ -33,18 +33,23 @@ from application.show_status import ShowStatus
 from domain.endpoints import CloudEndpoints, resolve_endpoints
 from domain.errors import AuthFailure
 from domain.ports import Browser, Clock, CloudApi, ConfigStore, IdentityProvider, LoginDisplay
-from entrypoints.lazy_network import LazyCloudApi, LazyIdentityProvider
+from entrypoints.lazy_network import (
+    LazyCloudApi,
+    LazyIdentityProvider,
+    UnconfiguredCloudApi,
+    UnconfiguredIdentityProvider,
+)
 
 
 def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpoints, AuthFailure]:
-    """Environment, then config.yaml, then defaults; an unreadable config falls to defaults
-    here because the command that reads it reports the problem itself."""
-    loaded = config.load().value_or(None)
+    """Environment, then config.yaml, then defaults. An unreadable config.yaml is a failure:
+    falling back to the defaults would silently send this machine's tokens elsewhere."""
+    loaded = config.load()
+    if isinstance(loaded, Failure):
+        return Failure(loaded.failure())
+    settings = loaded.unwrap()
     return resolve_endpoints(
-        env,
-        loaded.cloud_host if loaded else None,
-        loaded.cloud_domain if loaded else None,
-        loaded.cloud_client_id if loaded else None,
+        env, settings.cloud_host, settings.cloud_domain, settings.cloud_client_id
     )
 
 
@@ -52,10 +57,14 @@ def _identity_provider(
     endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
 ) -> IdentityProvider:
     def build() -> IdentityProvider:
+        resolved = endpoints()
+        if isinstance(resolved, Failure):
+            # Login checks the settings first; logout and library callers still get a
+            # failure for each call (and logout removes the local session regardless).
+            return UnconfiguredIdentityProvider(resolved.failure().message)
         from adapters.httpx_identity_provider import HttpxIdentityProvider
 
-        # Commands check the endpoints before they reach the network.
-        return HttpxIdentityProvider(endpoints().unwrap())
+        return HttpxIdentityProvider(resolved.unwrap())
 
     return LazyIdentityProvider(build)
 
@@ -64,9 +73,12 @@ def _cloud_api(
     endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]], clock: Clock
 ) -> CloudApi:
     def build() -> CloudApi:
+        resolved = endpoints()
+        if isinstance(resolved, Failure):
+            return UnconfiguredCloudApi(resolved.failure().message)
         from adapters.httpx_cloud_api import HttpxCloudApi
 
-        return HttpxCloudApi(endpoints().unwrap().cloud_host, clock)
+        return HttpxCloudApi(resolved.unwrap().cloud_host, clock)
 
     return LazyCloudApi(build)
 

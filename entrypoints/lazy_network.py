@@ -1,5 +1,6 @@
 """Network ports that build their httpx adapter on first use, so offline commands never
-import httpx (it costs more start-up time than the whole rest of an offline command)."""
+import httpx (it costs more start-up time than the whole rest of an offline command), and
+stand-ins for when the settings do not allow any network call."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Callable
 from functools import cached_property
 
 from pydantic import SecretStr
-from returns.result import Result
+from returns.result import Failure, Result
 
 from domain.credentials import Credential
+from domain.errors import ServiceUnreachable
 from domain.ports import (
     CloudApi,
     CloudFailure,
@@ -64,3 +66,43 @@ class LazyCloudApi:
         self, access_token: SecretStr, name: str
     ) -> Result[CreatedApiKey, CloudFailure]:
         return self._real.create_api_key(access_token, name)
+
+
+class UnconfiguredIdentityProvider:
+    """Stands in when the settings are unusable: every call fails, naming the setting."""
+
+    SERVICE = "the sign-in service"
+
+    def __init__(self, problem: str) -> None:
+        self._failure = ServiceUnreachable(self.SERVICE, f"not contacted: {problem}")
+
+    def start_device_authorization(
+        self, code_challenge: str
+    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+        return Failure(self._failure)
+
+    def poll_device_token(
+        self, device_code: SecretStr, code_verifier: str
+    ) -> Result[TokenResponse, PollFailure]:
+        return Failure(self._failure)
+
+    def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        return Failure(self._failure)
+
+    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+        return Failure(self._failure)
+
+
+class UnconfiguredCloudApi:
+    """Stands in when the settings are unusable: every call fails, naming the setting."""
+
+    def __init__(self, problem: str) -> None:
+        self._failure = ServiceUnreachable("the cloud API", f"not contacted: {problem}")
+
+    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
+        return Failure(self._failure)
+
+    def create_api_key(
+        self, access_token: SecretStr, name: str
+    ) -> Result[CreatedApiKey, CloudFailure]:
+        return Failure(self._failure)

@@ -23,6 +23,7 @@ from domain.errors import (
     InvalidBoolean,
     InvalidKeyName,
     InvalidProjectName,
+    KeyNotSaved,
     LockTimeout,
     LoginCancelled,
     LoginTimedOut,
@@ -73,6 +74,7 @@ def exit_code(failure: AuthFailure) -> int:
             | FileAccessError()
             | LockTimeout()
             | ProjectExists()
+            | KeyNotSaved()
         ):
             return EXIT_USER_MUST_ACT
         case (

@@ -66,3 +66,14 @@ def test_nothing_usable() -> None:
     obtain, _ = _obtain(None, session=False)
     assert obtain.execute().failure() == NoCredential()
     assert obtain.execute("research").failure() == NoCredentialForProject("research")
+
+
+def test_global_operations_fall_back_to_the_key_when_the_session_is_over() -> None:
+    from returns.result import Failure
+
+    from domain.errors import SessionExpired
+
+    obtain, identity = _obtain(KEY, session=True)
+    identity.refreshes = [Failure(SessionExpired())]
+    fallback = obtain.execute(rejected=SecretStr("access-0")).unwrap()
+    assert fallback.source is CredentialSource.CONFIG_API_KEY
