@@ -4,7 +4,7 @@ whether the cloud answers; everything a person needs to debug their setup in one
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from returns.result import Failure, Result, Success
 
@@ -21,7 +21,7 @@ from domain.credentials import (
 )
 from domain.errors import AuthFailure
 from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
-from domain.routing import RoutingFlags
+from domain.routing import Route, RoutingFlags
 from domain.session import SessionState, TokenSet
 
 
@@ -63,6 +63,12 @@ class StatusReport:
     credential_problem: str | None
     cloud: CloudView | None
     checked_online: bool
+
+    @property
+    def settings_problem(self) -> str | None:
+        """A damaged config.yaml, a bad routing variable or a malformed key: the user must act."""
+        key_problem = next((key.problem for key in self.api_keys if key.problem), None)
+        return self.config_problem or self.flags_problem or key_problem
 
     @property
     def key_in_force(self) -> KeyView | None:
@@ -125,6 +131,15 @@ class ShowStatus:
             env_api_key=env_key, config_api_key=stored_key, session=usable_session
         )
         projects = all_routes(config, flags, available, now) if flags is not None else ()
+        key_problem = next((key.problem for key in keys if key.problem), None)
+        if key_problem is not None:
+            # Commands that route refuse a malformed key rather than skip it; say the same.
+            projects = tuple(
+                replace(route, credential=None, problem=key_problem)
+                if route.route is Route.CLOUD
+                else route
+                for route in projects
+            )
         chosen = for_global_operations(available, now)
         credential: Credential | None = chosen.value_or(None)
         credential_problem = chosen.failure().message if isinstance(chosen, Failure) else None

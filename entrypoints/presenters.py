@@ -130,7 +130,14 @@ def route_dict(route: ProjectRoute) -> dict[str, Any]:
 
 
 def status_exit_code(report: StatusReport) -> int:
-    """0 only with a usable credential and, online, a cloud that accepted it."""
+    """0 only with usable settings, a usable credential and, online, a cloud that accepted it."""
+    answer = _credential_exit_code(report)
+    if answer == EXIT_OK and report.settings_problem:
+        return EXIT_USER_MUST_ACT
+    return answer
+
+
+def _credential_exit_code(report: StatusReport) -> int:
     if report.credential is None:
         # A refresh that failed on the network is the cloud's problem, not the user's.
         return exit_code(report.refresh_failure) if report.refresh_failure else EXIT_USER_MUST_ACT
@@ -198,7 +205,8 @@ def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
         who = session.email or "unknown user"
         if session.user_id:
             who += f" ({session.user_id})"
-        lines.append(f"  Session:   {who}: {_session_state(session)}")
+        state = "expired, and the refresh failed:" if report.refresh_failure else None
+        lines.append(f"  Session:   {who}: {state or _session_state(session)}")
     else:
         lines.append("  Session:   not logged in")
     if report.session_problem:
@@ -226,6 +234,8 @@ def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
     if report.projects:
         lines.append("  Projects:")
         lines.extend(f"    {route_line(route)}" for route in report.projects)
+    elif report.config_problem or report.flags_problem:
+        lines.append("  Projects:  not shown until the problem above is fixed")
     else:
         lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
     lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")

@@ -139,3 +139,50 @@ def test_status_text_names_the_key_source() -> None:
     lines = status_lines(_report(offline=True, key="bmc_abcdefgh12345678"), None)
     assert "  API key:   bmc_…5678 from config.yaml" in lines
     assert any("not checked (--offline)" in line for line in lines)
+
+
+def _status_with(env: dict[str, str], broken_config: bool = False):  # type: ignore[no-untyped-def]
+    from domain.config import Project
+    from domain.errors import CorruptFile
+    from domain.routing import ProjectMode
+
+    clock = FakeClock()
+    tokens = InMemoryTokenStore()
+    config = InMemoryConfigStore(
+        AppConfig(
+            cloud_api_key=SecretStr("bmc_abcdefgh12345678"),
+            projects={"research": Project(path="/r", mode=ProjectMode.CLOUD)},
+        )
+    )
+    if broken_config:
+        config.broken = CorruptFile("/x/config.yaml", "invalid YAML at line 1, column 3")
+    use_case = ShowStatus(
+        config,
+        tokens,
+        FakeCloudApi(accepted={"bmc_abcdefgh12345678"}),
+        clock,
+        env,
+        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+    )
+    return use_case.execute(offline=True).unwrap()
+
+
+def test_status_with_a_bad_routing_variable_exits_1_and_hides_projects() -> None:
+    report = _status_with({"BASIC_MEMORY_FORCE_CLOUD": "maybe"})
+    assert status_exit_code(report) == 1
+    assert "  Projects:  not shown until the problem above is fixed" in status_lines(report, None)
+
+
+def test_status_with_a_damaged_config_exits_1() -> None:
+    report = _status_with({}, broken_config=True)
+    assert status_exit_code(report) == 1
+    assert status_dict(report, None)["ok"] is False
+
+
+def test_status_with_a_malformed_env_key_marks_cloud_routes_as_errors() -> None:
+    report = _status_with({"BASIC_MEMORY_CLOUD_API_KEY": "not-a-key"})
+    (route,) = report.projects
+    assert route.credential is None
+    assert route.problem is not None
+    assert "BASIC_MEMORY_CLOUD_API_KEY" in route.problem
+    assert status_exit_code(report) == 1
