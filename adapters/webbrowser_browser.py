@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from returns.result import Failure, Result, Success
@@ -51,7 +52,8 @@ class WebbrowserBrowser:
 
         choices = [choice for choice in self._env.get("BROWSER", "").split(os.pathsep) if choice]
         try:
-            opened = _open_with(choices, url) if choices else webbrowser.open(url)
+            with _secrets_withheld():
+                opened = _open_with(choices, url) if choices else webbrowser.open(url)
         except (webbrowser.Error, OSError):
             opened = False
         return Success(None) if opened else Failure(BrowserUnavailable(NO_BROWSER))
@@ -88,3 +90,21 @@ def _is_web_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+# Variables that hold secrets; a browser (a child process) must never inherit them.
+SECRET_VARIABLES = ("BASIC_MEMORY_CLOUD_API_KEY",)
+
+
+@contextmanager
+def _secrets_withheld() -> Iterator[None]:
+    """Hide secret variables from child processes while the browser starts.
+
+    webbrowser starts the browser with this process's environment and takes no other, so
+    the variables leave os.environ for that moment and come back after.
+    """
+    held = {name: os.environ.pop(name) for name in SECRET_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(held)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated
 
 from cyclopts import Parameter
 from returns.result import Failure
 
+from domain.credentials import API_KEY_VARIABLE
 from domain.errors import NoApiKeyInput
 from entrypoints.command_support import prepare
 from entrypoints.console import err, is_terminal, out
@@ -32,12 +34,19 @@ def _read_key(key: str | None) -> str | None:
             return getpass.getpass("API key (input is hidden): ")
         except (EOFError, OSError):
             return None
+    if is_terminal(sys.stdin):
+        err("Reading the key from standard input; end with Ctrl-D.")
     try:
         data = sys.stdin.read(MAX_STDIN_BYTES)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     lines = data.strip().splitlines()
     return lines[0] if lines else None
+
+
+def _note_env_override(env: Mapping[str, str]) -> None:
+    if env.get(API_KEY_VARIABLE, "").strip():
+        err(f"Note: {API_KEY_VARIABLE} is set and overrides the saved key in this environment.")
 
 
 def save(
@@ -71,6 +80,7 @@ def save(
         out(f"Saved API key {saved.masked} (replacing {saved.replaced}).")
     else:
         out(f"Saved API key {saved.masked}.")
+    _note_env_override(container.env())
     return EXIT_OK
 
 
@@ -91,6 +101,7 @@ def create(name: str, /) -> int:
     created = result.unwrap()
     replaced = " (it replaces the key saved before)" if created.replaced else ""
     out(f"Created API key '{created.name}' {created.masked} and saved it{replaced}.")
+    _note_env_override(container.env())
     return EXIT_OK
 
 

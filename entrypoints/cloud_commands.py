@@ -19,6 +19,7 @@ from entrypoints.command_support import cloud_host, prepare
 from entrypoints.console import confirm, err, is_terminal, out, out_json
 from entrypoints.presenters import (
     EXIT_CLOUD_UNAVAILABLE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USER_MUST_ACT,
     fail,
@@ -51,11 +52,19 @@ def login(
     if isinstance(container, int):
         return container
     display = container.login_display()
+    before = container.tokens().load().value_or(None)
     try:
         result = container.login().execute(open_browser=not no_browser, force=force)
     except KeyboardInterrupt:
         display.finish()
         err("")
+        after = container.tokens().load().value_or(None)
+        if after is not None and after != before:
+            # Interrupted while the subscription was being checked: the sign-in stands.
+            err(
+                "Interrupted after signing in: the session was saved, the subscription not checked."
+            )
+            return EXIT_INTERRUPTED
         return fail(LoginCancelled())
     if isinstance(result, Failure):
         return fail(result.failure())
