@@ -31,7 +31,7 @@ from adapters.http_transport import (
     without_secrets,
 )
 from domain.api_key import API_KEY_PREFIX, parse_api_key
-from domain.credentials import Credential
+from domain.credentials import Credential, CredentialSource, describe_source
 from domain.errors import (
     CredentialRejected,
     MalformedResponse,
@@ -43,7 +43,7 @@ from domain.ports import Clock, CloudFailure, CreatedApiKey, HealthReport
 
 SERVICE = "the cloud API"
 DEFAULT_SUBSCRIBE_URL = "https://basicmemory.com/subscribe"
-OAUTH_SESSION = "OAuth session"
+OAUTH_SESSION = describe_source(CredentialSource.OAUTH_SESSION)
 
 
 class HttpxCloudApi:

@@ -49,7 +49,7 @@ from domain.errors import (
 from domain.polling import AuthorizationPending, SlowDown
 from domain.ports import (
     DeviceAuthorization,
-    DeviceStartFailure,
+    OAuthCallFailure,
     PollFailure,
     RefreshFailure,
 )
@@ -93,7 +93,7 @@ class HttpxIdentityProvider:
 
     def start_device_authorization(
         self, code_challenge: str
-    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+    ) -> Result[DeviceAuthorization, OAuthCallFailure]:
         form = {
             "client_id": self._client_id,
             "scope": SCOPE,
@@ -135,7 +135,7 @@ class HttpxIdentityProvider:
             return Failure(answer.failure())
         return _token_answer(answer.unwrap(), (secret,)).alt(_refresh_outcome)
 
-    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+    def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         secret = refresh_token.get_secret_value()
         form = {
             "token": secret,

@@ -68,7 +68,8 @@ class BrowserUnavailable:
 
 
 NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
-DeviceStartFailure = NetworkFailure | ProviderError
+# Starting a device flow or revoking a token: the network, or an OAuth error answer.
+OAuthCallFailure = NetworkFailure | ProviderError
 PollFailure = (
     AuthorizationPending
     | SlowDown
@@ -134,7 +135,7 @@ class IdentityProvider(Protocol):
 
     def start_device_authorization(
         self, code_challenge: str
-    ) -> Result[DeviceAuthorization, DeviceStartFailure]: ...
+    ) -> Result[DeviceAuthorization, OAuthCallFailure]: ...
 
     def poll_device_token(
         self, device_code: SecretStr, code_verifier: str
@@ -144,7 +145,7 @@ class IdentityProvider(Protocol):
         """`invalid_grant` comes back as SessionExpired."""
         ...
 
-    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]: ...
+    def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]: ...
 
 
 class CloudApi(Protocol):

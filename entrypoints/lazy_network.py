@@ -17,9 +17,9 @@ from domain.ports import (
     CloudFailure,
     CreatedApiKey,
     DeviceAuthorization,
-    DeviceStartFailure,
     HealthReport,
     IdentityProvider,
+    OAuthCallFailure,
     PollFailure,
     RefreshFailure,
 )
@@ -36,7 +36,7 @@ class LazyIdentityProvider:
 
     def start_device_authorization(
         self, code_challenge: str
-    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+    ) -> Result[DeviceAuthorization, OAuthCallFailure]:
         return self._real.start_device_authorization(code_challenge)
 
     def poll_device_token(
@@ -47,7 +47,7 @@ class LazyIdentityProvider:
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         return self._real.refresh(refresh_token)
 
-    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+    def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         return self._real.revoke(refresh_token)
 
 
@@ -78,7 +78,7 @@ class UnconfiguredIdentityProvider:
 
     def start_device_authorization(
         self, code_challenge: str
-    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+    ) -> Result[DeviceAuthorization, OAuthCallFailure]:
         return Failure(self._failure)
 
     def poll_device_token(
@@ -89,7 +89,7 @@ class UnconfiguredIdentityProvider:
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         return Failure(self._failure)
 
-    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+    def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         return Failure(self._failure)
 
 

@@ -22,8 +22,8 @@ from domain.ports import (
     CloudFailure,
     CreatedApiKey,
     DeviceAuthorization,
-    DeviceStartFailure,
     HealthReport,
+    OAuthCallFailure,
     PollFailure,
     RefreshFailure,
 )
@@ -159,12 +159,12 @@ class FakeIdentityProvider:
     """Answers polls from a script; each poll takes the next answer (the last one repeats)."""
 
     clock: FakeClock
-    start: Result[DeviceAuthorization, DeviceStartFailure] = field(
+    start: Result[DeviceAuthorization, OAuthCallFailure] = field(
         default_factory=lambda: Success(device_authorization())
     )
     polls: list[Result[TokenResponse, PollFailure]] = field(default_factory=list)
     refreshes: list[Result[TokenResponse, RefreshFailure]] = field(default_factory=list)
-    revoke_result: Result[None, DeviceStartFailure] = field(default_factory=lambda: Success(None))
+    revoke_result: Result[None, OAuthCallFailure] = field(default_factory=lambda: Success(None))
     poll_times: list[float] = field(default_factory=list)
     refresh_calls: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
@@ -173,7 +173,7 @@ class FakeIdentityProvider:
 
     def start_device_authorization(
         self, code_challenge: str
-    ) -> Result[DeviceAuthorization, DeviceStartFailure]:
+    ) -> Result[DeviceAuthorization, OAuthCallFailure]:
         self.challenges.append(code_challenge)
         return self.start
 
@@ -191,7 +191,7 @@ class FakeIdentityProvider:
             return Failure(ServiceUnreachable("the sign-in service", "not scripted"))
         return self.refreshes.pop(0) if len(self.refreshes) > 1 else self.refreshes[0]
 
-    def revoke(self, refresh_token: SecretStr) -> Result[None, DeviceStartFailure]:
+    def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         self.revoked.append(refresh_token.get_secret_value())
         return self.revoke_result
 
