@@ -240,7 +240,7 @@ def sweep(root: Path, emulator: CloudEmulator) -> SecretFigures:
         ("cloud", "api-key", "remove"),
     ):
         bm(*argv, env=with_env, expect=0)
-    bm("cloud", "status", env={"BASIC_MEMORY_CLOUD_API_KEY": CANARY_ENV_KEY + "!"}, expect=0)
+    bm("cloud", "status", env={"BASIC_MEMORY_CLOUD_API_KEY": CANARY_ENV_KEY + "!"}, expect=1)
     bm("cloud", "status", env={"BASIC_MEMORY_CLOUD_API_KEY": CANARY_ENV_KEY}, expect=0)
     # 6. The cloud down.
     down = closed_port_url()

@@ -114,7 +114,9 @@ def check_host(root: Path, host: str, figures: TransportFigures) -> None:
             figures.runs += 1
             figures.attempts.extend(f"{host!r} ({' '.join(argv)}): {a}" for a in guard.attempts)
             figures.problems.extend(run.hygiene_problems())
-            if run.code != 1 or "https://" not in run.stderr or variable not in run.stderr:
+            # Logout still removes the local session (exit 0), saying the server was not asked.
+            expected = 0 if argv[:2] == ("cloud", "logout") else 1
+            if run.code != expected or "https://" not in run.stderr or variable not in run.stderr:
                 figures.problems.append(f"{host!r} as {variable} not refused: {run.describe()}")
             elif run.seconds > QUICK:
                 figures.problems.append(f"{host!r}: refusal took {run.seconds:.1f}s")
