@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,9 @@ def _truncating_writer(path: Path, data: bytes) -> Result[None, FileAccessError]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fsync(fd)  # the empty file reaches the disk before the new content does
+        # A slow disk: the torn moment lasts long enough for 40 random kills to land in it
+        # every time (on a fast one a small file is torn for only microseconds).
+        time.sleep(0.005)
         for start in range(0, len(data), 4096):
             os.write(fd, data[start : start + 4096])
         os.fsync(fd)
