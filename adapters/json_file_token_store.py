@@ -65,14 +65,21 @@ class JsonFileTokenStore:
                 return Failure(current.failure())
             return write_atomically(self._path, _serialise(tokens))
 
-    def delete(self) -> Result[bool, StorageFailure]:
+    def delete(
+        self, last_look: Callable[[TokenSet | None], None] | None = None
+    ) -> Result[bool, StorageFailure]:
         """Remove the file, damaged or not; a symbolic link is removed, not its target."""
         if not os.path.lexists(self._path):
             # Nothing to remove; no lock needed (and none created in a missing folder).
+            if last_look is not None:
+                last_look(None)
             return Success(False)
         with locked(self._path, self._lock_timeout) as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
+            if last_look is not None:
+                current = self._read()
+                last_look(current.unwrap() if is_successful(current) else None)
             try:
                 self._path.unlink()
             except FileNotFoundError:

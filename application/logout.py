@@ -12,6 +12,7 @@ from domain.config import AppConfig
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
 from domain.errors import AuthFailure, CorruptFile
 from domain.ports import ConfigStore, IdentityProvider, TokenStore
+from domain.session import TokenSet
 
 
 class Revocation(StrEnum):
@@ -51,23 +52,29 @@ class Logout:
         self._env = env
 
     def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, AuthFailure]:
-        revocation, problem, damaged = Revocation.NOT_NEEDED, None, None
+        damaged = None
         loaded = self._tokens.load()
-        if isinstance(loaded, Success):
-            session = loaded.unwrap()
-            if session is not None and session.refresh_token is not None:
-                revoked = self._identity.revoke(session.refresh_token)
-                if isinstance(revoked, Failure):
-                    revocation, problem = Revocation.FAILED, revoked.failure().message
-                else:
-                    revocation = Revocation.REVOKED
-        else:
+        if isinstance(loaded, Failure):
             failure = loaded.failure()
             if not isinstance(failure, CorruptFile):
                 return Failure(failure)
             # A damaged session cannot be revoked, but logout is how users clear it.
             damaged = failure.problem
-        deleted = self._tokens.delete()
+        revocations: list[tuple[Revocation, str | None]] = []
+
+        def revoke(session: TokenSet | None) -> None:
+            # Called under the token lock, right before removal: a refresh in another process
+            # cannot rotate the token between this revocation and the deletion.
+            if session is None or session.refresh_token is None:
+                return
+            revoked = self._identity.revoke(session.refresh_token)
+            if isinstance(revoked, Failure):
+                revocations.append((Revocation.FAILED, revoked.failure().message))
+            else:
+                revocations.append((Revocation.REVOKED, None))
+
+        deleted = self._tokens.delete(revoke)
+        revocation, problem = revocations[-1] if revocations else (Revocation.NOT_NEEDED, None)
         if isinstance(deleted, Failure):
             return Failure(deleted.failure())
 

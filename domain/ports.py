@@ -101,8 +101,14 @@ class TokenStore(Protocol):
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]: ...
 
-    def delete(self) -> Result[bool, StorageFailure]:
-        """Remove the session, even a damaged one; True when something was removed."""
+    def delete(
+        self, last_look: Callable[[TokenSet | None], None] | None = None
+    ) -> Result[bool, StorageFailure]:
+        """Remove the session, even a damaged one; True when something was removed.
+
+        `last_look` sees the session (None if absent or damaged) under the lock, just before
+        removal, so no refresh can rotate it in between (logout revokes it there).
+        """
         ...
 
     def update(

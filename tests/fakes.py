@@ -80,8 +80,12 @@ class InMemoryTokenStore:
         self.writes += 1
         return Success(None)
 
-    def delete(self) -> Result[bool, StorageFailure]:
+    def delete(
+        self, last_look: Callable[[TokenSet | None], None] | None = None
+    ) -> Result[bool, StorageFailure]:
         existed = self.tokens is not None or self.broken is not None
+        if last_look is not None:
+            last_look(None if self.broken is not None else self.tokens)
         self.tokens = None
         self.broken = None
         return Success(existed)

@@ -183,3 +183,13 @@ def test_a_damaged_session_can_still_be_deleted(harness: Harness) -> None:
 
     assert harness.store.delete() == Success(True)
     assert harness.store.load() == Success(None)
+
+
+def test_delete_shows_the_session_before_removing_it(harness: Harness) -> None:
+    """Logout revokes inside this look, under the lock, so nothing can rotate in between."""
+    seen: list[TokenSet | None] = []
+    harness.store.save(full_session("access-9")).unwrap()
+    assert harness.store.delete(seen.append).unwrap() is True
+    assert [s.access_token.get_secret_value() if s else None for s in seen] == ["access-9"]
+    assert harness.store.delete(seen.append).unwrap() is False
+    assert seen[-1] is None
