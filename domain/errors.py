@@ -181,7 +181,8 @@ class ServerError:
 
     @property
     def message(self) -> str:
-        return f"{self.service} answered with a server error (HTTP {self.status}). Try again later."
+        service = self.service[:1].upper() + self.service[1:]
+        return f"{service} answered with a server error (HTTP {self.status}). Try again later."
 
 
 @dataclass(frozen=True)

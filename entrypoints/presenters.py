@@ -258,6 +258,8 @@ def _session_state(session: SessionView) -> str:
 
 def _cloud_line(report: StatusReport, cloud_host: str | None) -> str:
     host = cloud_host or "the cloud"
+    if report.credential is None and report.refresh_failure is not None:
+        return "not checked: the session could not be refreshed (see above)"
     if report.credential is None:
         return f"not checked: {report.credential_problem}"
     if not report.checked_online:
