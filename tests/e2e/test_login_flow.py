@@ -230,3 +230,22 @@ def test_cloud_down_gives_exit_3(bm: BmRunner, clean_env: dict[str, str]) -> Non
     assert run.code == 3, run.output
     assert "Cannot reach" in run.stdout + run.stderr
     assert os.environ.get("BASIC_MEMORY_CLOUD_API_KEY", "") not in ("bmc_abcdefgh12345678",)
+
+
+def test_ctrl_c_during_the_subscription_check_says_the_session_was_saved(
+    emulator: CloudEmulator, cloud_env: dict[str, str], tmp_path: Path
+) -> None:
+    emulator.delay_next("/proxy/health", seconds=5, count=1)
+    process = start_login(cloud_env)
+    emulator.approve(wait_for_code(emulator))
+    tokens = tmp_path / "data" / TOKENS
+    deadline = time.monotonic() + 15
+    while not tokens.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the command is now waiting on the delayed health check
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "the session was saved" in stderr
+    assert "nothing was saved" not in stderr
+    assert tokens.exists()
