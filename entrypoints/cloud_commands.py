@@ -164,9 +164,10 @@ def status(
         return fail(endpoints.failure())
     report = container.status().execute(offline=offline).unwrap()
     host = cloud_host(container)
+    folder = str(container.data_dir())
     if json_:
-        out_json(status_dict(report, host))
+        out_json(status_dict(report, host, folder))
     else:
-        for line in status_lines(report, host):
+        for line in status_lines(report, host, folder):
             out(line)
     return status_exit_code(report)

@@ -149,7 +149,9 @@ def _credential_exit_code(report: StatusReport) -> int:
     return exit_code(result.failure())
 
 
-def status_dict(report: StatusReport, cloud_host: str | None) -> dict[str, Any]:
+def status_dict(
+    report: StatusReport, cloud_host: str | None, data_dir: str | None = None
+) -> dict[str, Any]:
     session = report.session
     key = report.key_in_force
     cloud: dict[str, Any] = {"checked": report.cloud is not None, "host": cloud_host}
@@ -195,10 +197,13 @@ def status_dict(report: StatusReport, cloud_host: str | None) -> dict[str, Any]:
         "config_problem": report.config_problem,
         "projects": [route_dict(route) for route in report.projects],
         "cloud": cloud,
+        "data_dir": data_dir,
     }
 
 
-def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
+def status_lines(
+    report: StatusReport, cloud_host: str | None, data_dir: str | None = None
+) -> list[str]:
     lines = ["Basic Memory Cloud"]
     session = report.session
     if session is not None:
@@ -239,6 +244,8 @@ def status_lines(report: StatusReport, cloud_host: str | None) -> list[str]:
     else:
         lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
     lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")
+    if data_dir is not None:
+        lines.append(f"  Files:     {data_dir} (config.yaml, .cloud_tokens.json)")
     return lines
 
 

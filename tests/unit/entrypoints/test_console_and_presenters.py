@@ -130,6 +130,7 @@ def test_status_json_has_stable_keys_and_no_secret() -> None:
         "config_problem",
         "projects",
         "cloud",
+        "data_dir",
     ]
     assert report["cloud"]["subscription"] == "active"
     assert key not in json.dumps(report)
