@@ -318,3 +318,55 @@ def json_object(service: str, reply: Reply) -> Result[dict[str, Any], MalformedR
             MalformedResponse(service, f"HTTP {reply.status} with JSON that is not an object")
         )
     return Success(parsed)
+
+
+class ServiceConnection:
+    """One service's base URL and HTTP client: built on first use, closed if we built it.
+
+    Every request is checked against the base URL rule first and goes through `send`.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        client: httpx.Client | None = None,
+        timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._service = service
+        self._base = checked_base_url(service, base_url)
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+        if isinstance(self._base, Failure):
+            return Failure(self._base.failure())
+        if self._client is None:
+            built = client_for(self._service, self._timeout)
+            if isinstance(built, Failure):
+                return Failure(built.failure())
+            self._client = built.unwrap()
+        url = self._base.unwrap() + path
+        return send(
+            self._client,
+            self._service,
+            method,
+            url,
+            headers=headers,
+            form=form,
+            json_body=json_body,
+        )
+
+    def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None

@@ -20,13 +20,11 @@ from returns.result import Failure, Result, Success
 from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
+    ServiceConnection,
     TimeoutSetting,
-    checked_base_url,
-    client_for,
     is_header_safe,
     is_safe_web_url,
     json_object,
-    send,
     shown_text,
     without_secrets,
 )
@@ -56,16 +54,11 @@ class HttpxCloudApi:
         client: httpx.Client | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
     ) -> None:
-        self._base = checked_base_url(SERVICE, cloud_host)
+        self._connection = ServiceConnection(SERVICE, cloud_host, client, timeout)
         self._clock = clock
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
 
     def close(self) -> None:
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._connection.close()
 
     def __enter__(self) -> HttpxCloudApi:
         return self
@@ -105,25 +98,13 @@ class HttpxCloudApi:
         description: str,
         json_body: dict[str, Any] | None = None,
     ) -> Result[Reply, CloudFailure]:
-        if isinstance(self._base, Failure):
-            return Failure(self._base.failure())
         token = secret.get_secret_value()
         # A token with spaces, control or non-ASCII characters cannot be a valid bearer
         # token, and httpx's error for it would quote the header; the cloud would reject it.
         if not is_header_safe(token):
             return Failure(CredentialRejected(description))
-        if self._client is None:
-            built = client_for(SERVICE, self._timeout)
-            if isinstance(built, Failure):
-                return Failure(built.failure())
-            self._client = built.unwrap()
-        answer: Result[Reply, ServiceUnreachable | MalformedResponse] = send(
-            self._client,
-            SERVICE,
-            method,
-            self._base.unwrap() + path,
-            headers={"Authorization": f"Bearer {token}"},
-            json_body=json_body,
+        answer: Result[Reply, ServiceUnreachable | MalformedResponse] = self._connection.request(
+            method, path, headers={"Authorization": f"Bearer {token}"}, json_body=json_body
         )
         return answer
 

@@ -27,12 +27,10 @@ from returns.result import Failure, Result, Success
 from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
+    ServiceConnection,
     TimeoutSetting,
-    checked_base_url,
-    client_for,
     is_safe_web_url,
     json_object,
-    send,
     shown_text,
     without_secrets,
 )
@@ -74,16 +72,11 @@ class HttpxIdentityProvider:
         client: httpx.Client | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
     ) -> None:
-        self._base = checked_base_url(SERVICE, endpoints.cloud_domain)
+        self._connection = ServiceConnection(SERVICE, endpoints.cloud_domain, client, timeout)
         self._client_id = endpoints.client_id
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
 
     def close(self) -> None:
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._connection.close()
 
     def __enter__(self) -> HttpxIdentityProvider:
         return self
@@ -154,14 +147,7 @@ class HttpxIdentityProvider:
     def _post(
         self, path: str, form: dict[str, str]
     ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
-        if isinstance(self._base, Failure):
-            return Failure(self._base.failure())
-        if self._client is None:
-            built = client_for(SERVICE, self._timeout)
-            if isinstance(built, Failure):
-                return Failure(built.failure())
-            self._client = built.unwrap()
-        return send(self._client, SERVICE, "POST", self._base.unwrap() + path, form=form)
+        return self._connection.request("POST", path, form=form)
 
 
 def _oauth_error(body: dict[str, Any], secrets: tuple[str, ...]) -> ProviderError | None:
