@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -54,6 +55,10 @@ def run(arguments: list[str]) -> None:
     # pydantic looks for plugins through package metadata when the first model is built;
     # bm uses no pydantic plugin, so skip the search.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show '…' gets '\u2026' rather than a crash.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app(arguments)
     except BrokenPipeError:

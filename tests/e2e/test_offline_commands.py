@@ -257,3 +257,11 @@ def test_logout_all_needs_yes_outside_a_terminal(bm: BmRunner, tmp_path: Path) -
     assert done.code == 0
     assert "The stored API key was removed." in done.stdout
     assert KEY not in (tmp_path / "data" / "config.yaml").read_text()
+
+
+def test_a_terminal_that_cannot_encode_unicode_gets_escapes_not_a_crash(bm: BmRunner) -> None:
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    run = bm("cloud", "status", "--offline", env={"PYTHONIOENCODING": "ascii"})
+    assert run.code == 0, run.output
+    assert "bmc_\\u20265678" in run.stdout
+    assert "internal error" not in run.stderr
