@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import ipaddress
 import json
 import os
 import socket
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.reliability.guard.sitecustomize import install_guard
 
 REPO = Path(__file__).resolve().parents[2]
 GUARD_DIR = Path(__file__).resolve().parent / "guard"
@@ -328,24 +329,6 @@ def run_in_process(argv: list[str], env: Mapping[str, str], stdin: str = "") -> 
 # -- loopback-only guard (in-process) ----------------------------------------------------------
 
 
-def is_loopback_host(host: object) -> bool:
-    """Literal loopback addresses and `localhost`; every other name is off limits.
-
-    >>> [is_loopback_host(h) for h in ("127.0.0.1", "::1", "localhost", "203.0.113.1", "a.b")]
-    [True, True, True, False, False]
-    """
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass
 class ConnectionGuard:
     """Refuses, and records, every connection and name lookup that is not on loopback."""
@@ -358,40 +341,11 @@ def loopback_only() -> Iterator[ConnectionGuard]:
     """Inside the block this process can only reach loopback: anything else is refused
     before a packet leaves (recorded in the guard), so even a product bug sends nothing."""
     guard = ConnectionGuard()
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def refuse(what: str) -> None:
-        guard.attempts.append(what)
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback_host(address[0]):
-            refuse(f"connect {address!r}")
-            raise ConnectionRefusedError(111, "blocked by the reliability suite")
-        real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback_host(address[0]):
-            refuse(f"connect_ex {address!r}")
-            return 111
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and not is_loopback_host(host):
-            refuse(f"getaddrinfo {host!r}")
-            raise socket.gaierror(socket.EAI_NONAME, "blocked by the reliability suite")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-    socket.getaddrinfo = getaddrinfo
+    undo = install_guard(guard.attempts.append)
     try:
         yield guard
     finally:
-        socket.socket.connect = real_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
-        socket.getaddrinfo = real_getaddrinfo
+        undo()
 
 
 # -- loopback servers --------------------------------------------------------------------------
