@@ -11,10 +11,8 @@ How answers map to results:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.http_transport import (
@@ -38,6 +36,10 @@ from domain.errors import (
     SubscriptionRequired,
 )
 from domain.ports import Clock, CloudFailure, CreatedApiKey, HealthReport
+
+if TYPE_CHECKING:
+    import httpx
+    from pydantic import SecretStr
 
 SERVICE = "the cloud API"
 DEFAULT_SUBSCRIBE_URL = "https://basicmemory.com/subscribe"

@@ -18,9 +18,8 @@ How answers map to results:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
@@ -34,7 +33,6 @@ from adapters.http_transport import (
     shown_text,
     without_secrets,
 )
-from domain.endpoints import CloudEndpoints
 from domain.errors import (
     AccessDenied,
     DeviceCodeExpired,
@@ -52,6 +50,11 @@ from domain.ports import (
     RefreshFailure,
 )
 from domain.session import TokenResponse
+
+if TYPE_CHECKING:
+    import httpx
+
+    from domain.endpoints import CloudEndpoints
 
 SERVICE = "the sign-in service"
 SCOPE = "openid profile email offline_access"

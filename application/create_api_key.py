@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from application.ensure_fresh_session import EnsureFreshSession
-from domain.config import AppConfig
 from domain.errors import AuthFailure, InvalidKeyName, KeyNotSaved, NotLoggedIn, OAuthRequired
-from domain.ports import CloudApi, ConfigStore
+
+if TYPE_CHECKING:
+    from application.ensure_fresh_session import EnsureFreshSession
+    from domain.config import AppConfig
+    from domain.ports import CloudApi, ConfigStore
 
 MAX_NAME_LENGTH = 100
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from domain.api_key import ApiKey, parse_api_key
-from domain.config import AppConfig
 from domain.credentials import API_KEY_VARIABLE, AvailableCredentials
 from domain.errors import AuthFailure, InvalidApiKey
-from domain.ports import TokenStore
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig
+    from domain.ports import TokenStore
 
 CONFIG_KEY_PLACE = "cloud_api_key in config.yaml"
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
+
 from returns.result import Failure, Result, Success
 
 from domain.errors import AuthFailure, NotLoggedIn, SessionExpired
-from domain.ports import Clock, IdentityProvider, TokenStore
 from domain.session import TokenSet, session_from_response
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from domain.ports import Clock, IdentityProvider, TokenStore
 
 
 class EnsureFreshSession:

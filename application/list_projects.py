@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
 from application.project_routes import ProjectRoute, all_routes, routing_flags
-from domain.errors import AuthFailure
-from domain.ports import Clock, ConfigStore, TokenStore
+
+if TYPE_CHECKING:
+    from domain.errors import AuthFailure
+    from domain.ports import Clock, ConfigStore, TokenStore
 
 
 class ListProjects:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from application.ensure_fresh_session import EnsureFreshSession
 from domain.credentials import Credential, CredentialSource
 from domain.errors import (
     AccessDenied,
@@ -32,19 +32,22 @@ from domain.polling import (
     time_left,
     wait_before_next_poll,
 )
-from domain.ports import (
-    Browser,
-    Clock,
-    CloudApi,
-    CloudFailure,
-    DeviceAuthorization,
-    HealthReport,
-    IdentityProvider,
-    LoginDisplay,
-    Sleeper,
-    TokenStore,
-)
 from domain.session import TokenResponse, TokenSet, session_from_response
+
+if TYPE_CHECKING:
+    from application.ensure_fresh_session import EnsureFreshSession
+    from domain.ports import (
+        Browser,
+        Clock,
+        CloudApi,
+        CloudFailure,
+        DeviceAuthorization,
+        HealthReport,
+        IdentityProvider,
+        LoginDisplay,
+        Sleeper,
+        TokenStore,
+    )
 
 # The countdown is redrawn at least this often while waiting between polls.
 COUNTDOWN_STEP_SECONDS = 1.0

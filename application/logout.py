@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from domain.config import AppConfig
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
 from domain.errors import AuthFailure, CorruptFile
-from domain.ports import ConfigStore, IdentityProvider, TokenStore
-from domain.session import TokenSet
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig
+    from domain.ports import ConfigStore, IdentityProvider, TokenStore
+    from domain.session import TokenSet
 
 
 class Revocation(StrEnum):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
-from application.ensure_fresh_session import EnsureFreshSession
-from domain.config import AppConfig
 from domain.credentials import (
     Credential,
     CredentialSource,
@@ -17,7 +15,13 @@ from domain.credentials import (
     for_project_routing,
 )
 from domain.errors import AuthFailure, CredentialRejected, SessionExpired
-from domain.ports import Clock, ConfigStore, TokenStore
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from application.ensure_fresh_session import EnsureFreshSession
+    from domain.config import AppConfig
+    from domain.ports import Clock, ConfigStore, TokenStore
 
 
 class ObtainCredential:

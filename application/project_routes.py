@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from domain.config import AppConfig, Project
 from domain.credentials import AvailableCredentials, CredentialSource, for_project_routing
-from domain.errors import AuthFailure
 from domain.routing import ProjectMode, Route, RoutingFlags, decide_route, parse_routing_flags
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig, Project
+    from domain.errors import AuthFailure
 
 
 @dataclass(frozen=True)

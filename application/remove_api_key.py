@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Result, Success
 
 from domain.api_key import mask_api_key
-from domain.config import AppConfig
 from domain.credentials import API_KEY_VARIABLE
-from domain.errors import AuthFailure
-from domain.ports import ConfigStore
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig
+    from domain.errors import AuthFailure
+    from domain.ports import ConfigStore
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from returns.result import Result
+from typing import TYPE_CHECKING
 
-from domain.config import AppConfig
-from domain.errors import AuthFailure
-from domain.ports import ConfigStore
+if TYPE_CHECKING:
+    from returns.result import Result
+
+    from domain.config import AppConfig
+    from domain.errors import AuthFailure
+    from domain.ports import ConfigStore
 
 
 class RemoveProject:

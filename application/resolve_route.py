@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from application.obtain_credential import ObtainCredential
 from application.project_routes import routing_flags
-from domain.credentials import Credential
-from domain.errors import AuthFailure
-from domain.ports import ConfigStore
 from domain.routing import Route, decide_route
+
+if TYPE_CHECKING:
+    from application.obtain_credential import ObtainCredential
+    from domain.credentials import Credential
+    from domain.errors import AuthFailure
+    from domain.ports import ConfigStore
 
 
 @dataclass(frozen=True)

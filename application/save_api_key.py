@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from domain.api_key import parse_api_key
-from domain.config import AppConfig
 from domain.credentials import Credential, CredentialSource
-from domain.errors import AuthFailure
-from domain.ports import CloudApi, ConfigStore
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig
+    from domain.errors import AuthFailure
+    from domain.ports import CloudApi, ConfigStore
 
 
 @dataclass(frozen=True)

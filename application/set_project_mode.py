@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
 from application.project_routes import ProjectRoute, route_for, routing_flags
-from domain.config import AppConfig
 from domain.credentials import AvailableCredentials, Credential, for_project_routing
-from domain.errors import AuthFailure
-from domain.ports import Clock, ConfigStore, TokenStore
 from domain.routing import ProjectMode
+
+if TYPE_CHECKING:
+    from domain.config import AppConfig
+    from domain.errors import AuthFailure
+    from domain.ports import Clock, ConfigStore, TokenStore
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import config_api_key, env_api_key
-from application.ensure_fresh_session import EnsureFreshSession
 from application.project_routes import ProjectRoute, all_routes, routing_flags
 from domain.api_key import ApiKey, mask_api_key
 from domain.config import AppConfig
@@ -19,10 +19,13 @@ from domain.credentials import (
     CredentialSource,
     for_global_operations,
 )
-from domain.errors import AuthFailure
-from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
 from domain.routing import Route, RoutingFlags
-from domain.session import SessionState, TokenSet
+
+if TYPE_CHECKING:
+    from application.ensure_fresh_session import EnsureFreshSession
+    from domain.errors import AuthFailure
+    from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
+    from domain.session import SessionState, TokenSet
 
 
 @dataclass(frozen=True)

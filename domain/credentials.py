@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
-from domain.api_key import ApiKey
 from domain.errors import NoCredential, NoCredentialForProject, OAuthRequired
-from domain.session import TokenSet
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from domain.api_key import ApiKey
+    from domain.session import TokenSet
 
 API_KEY_VARIABLE = "BASIC_MEMORY_CLOUD_API_KEY"
 

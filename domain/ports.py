@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import SecretStr
-from returns.result import Result
-
-from domain.api_key import ApiKey
-from domain.config import AppConfig
-from domain.credentials import Credential
 from domain.errors import (
     AccessDenied,
     AuthFailure,
@@ -30,7 +24,15 @@ from domain.errors import (
     SubscriptionRequired,
 )
 from domain.polling import AuthorizationPending, SlowDown
-from domain.session import TokenResponse, TokenSet
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from returns.result import Result
+
+    from domain.api_key import ApiKey
+    from domain.config import AppConfig
+    from domain.credentials import Credential
+    from domain.session import TokenResponse, TokenSet
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Annotated
 from cyclopts import Parameter
 from returns.result import Failure, Success
 
-from application.logout import Revocation
 from domain.errors import (
     ConfirmationRequired,
     CredentialRejected,
@@ -114,6 +113,8 @@ def logout(
     result = container.logout().execute(remove_api_key=all_)
     if isinstance(result, Failure):
         return fail(result.failure())
+    from application.logout import Revocation  # imported by logout alone (start-up time)
+
     outcome = result.unwrap()
     if outcome.damaged_file_removed:
         out(f"Removed a damaged token file ({outcome.damaged_file_removed}).")

@@ -1,44 +1,62 @@
 """The composition root: one container that assembles adapters and use cases for the CLI.
 
-Network adapters are built by small functions that import them on first use, so commands
-that never touch the network never import httpx.
+Start-up time is a feature of a command line, so the container imports almost nothing when
+it is defined: each use case and adapter is named by its import path and imported when a
+command first asks for it (`bm project list` never imports the login flow), and network
+adapters are built on first use, so commands that never touch the network never import httpx.
+The names under TYPE_CHECKING keep every provider typed for mypy.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 from returns.result import Failure, Result
 
 from adapters.data_directory import CONFIG_FILE_NAME, TOKEN_FILE_NAME, data_directory
-from adapters.json_file_token_store import JsonFileTokenStore
-from adapters.system_clock import SystemClock, SystemSleeper
-from adapters.yaml_config_store import YamlConfigStore
-from application.add_project import AddProject
-from application.create_api_key import CreateApiKey
-from application.ensure_fresh_session import EnsureFreshSession
-from application.list_projects import ListProjects
-from application.login_with_device_flow import LoginWithDeviceFlow
-from application.logout import Logout
-from application.obtain_credential import ObtainCredential
-from application.remove_api_key import RemoveApiKey
-from application.remove_project import RemoveProject
-from application.resolve_route import ResolveRoute
-from application.save_api_key import SaveApiKey
-from application.set_project_mode import SetProjectMode
-from application.show_status import ShowStatus
-from domain.endpoints import CloudEndpoints, resolve_endpoints
-from domain.errors import AuthFailure
-from domain.ports import Browser, Clock, CloudApi, ConfigStore, IdentityProvider, LoginDisplay
-from entrypoints.lazy_network import (
-    LazyCloudApi,
-    LazyIdentityProvider,
-    UnconfiguredCloudApi,
-    UnconfiguredIdentityProvider,
-)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+    from adapters.json_file_token_store import JsonFileTokenStore
+    from adapters.system_clock import SystemClock, SystemSleeper
+    from adapters.yaml_config_store import YamlConfigStore
+    from application.add_project import AddProject
+    from application.create_api_key import CreateApiKey
+    from application.ensure_fresh_session import EnsureFreshSession
+    from application.list_projects import ListProjects
+    from application.login_with_device_flow import LoginWithDeviceFlow
+    from application.logout import Logout
+    from application.obtain_credential import ObtainCredential
+    from application.remove_api_key import RemoveApiKey
+    from application.remove_project import RemoveProject
+    from application.resolve_route import ResolveRoute
+    from application.save_api_key import SaveApiKey
+    from application.set_project_mode import SetProjectMode
+    from application.show_status import ShowStatus
+    from domain.endpoints import CloudEndpoints
+    from domain.errors import AuthFailure
+    from domain.ports import Browser, Clock, CloudApi, ConfigStore, IdentityProvider, LoginDisplay
+
+
+def deferred(path: str) -> Callable[..., Any]:
+    """A constructor for `module:Name` that imports the module on its first call.
+
+    >>> make_fraction = deferred("fractions:Fraction")
+    >>> make_fraction(1, 4)
+    Fraction(1, 4)
+    """
+    module_name, _, name = path.partition(":")
+
+    def construct(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(module_name), name)(*args, **kwargs)
+
+    construct.__qualname__ = construct.__name__ = f"deferred({path!r})"
+    return construct
 
 
 def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpoints, AuthFailure]:
@@ -48,6 +66,8 @@ def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpo
     if isinstance(loaded, Failure):
         return Failure(loaded.failure())
     settings = loaded.unwrap()
+    from domain.endpoints import resolve_endpoints
+
     return resolve_endpoints(
         env, settings.cloud_host, settings.cloud_domain, settings.cloud_client_id
     )
@@ -61,10 +81,14 @@ def _identity_provider(
         if isinstance(resolved, Failure):
             # Login checks the settings first; logout and library callers still get a
             # failure for each call (and logout removes the local session regardless).
+            from entrypoints.lazy_network import UnconfiguredIdentityProvider
+
             return UnconfiguredIdentityProvider(resolved.failure().message)
         from adapters.httpx_identity_provider import HttpxIdentityProvider
 
         return HttpxIdentityProvider(resolved.unwrap())
+
+    from entrypoints.lazy_network import LazyIdentityProvider
 
     return LazyIdentityProvider(build)
 
@@ -75,10 +99,14 @@ def _cloud_api(
     def build() -> CloudApi:
         resolved = endpoints()
         if isinstance(resolved, Failure):
+            from entrypoints.lazy_network import UnconfiguredCloudApi
+
             return UnconfiguredCloudApi(resolved.failure().message)
         from adapters.httpx_cloud_api import HttpxCloudApi
 
         return HttpxCloudApi(resolved.unwrap().cloud_host, clock)
+
+    from entrypoints.lazy_network import LazyCloudApi
 
     return LazyCloudApi(build)
 
@@ -101,10 +129,18 @@ class Container(containers.DeclarativeContainer):
     token_path = providers.Callable(lambda folder: folder / TOKEN_FILE_NAME, data_dir)
     config_path = providers.Callable(lambda folder: folder / CONFIG_FILE_NAME, data_dir)
 
-    clock = providers.Singleton(SystemClock)
-    sleeper = providers.Singleton(SystemSleeper)
-    tokens = providers.Singleton(JsonFileTokenStore, token_path)
-    config = providers.Singleton(YamlConfigStore, config_path)
+    clock: providers.Singleton[SystemClock] = providers.Singleton(
+        deferred("adapters.system_clock:SystemClock")
+    )
+    sleeper: providers.Singleton[SystemSleeper] = providers.Singleton(
+        deferred("adapters.system_clock:SystemSleeper")
+    )
+    tokens: providers.Singleton[JsonFileTokenStore] = providers.Singleton(
+        deferred("adapters.json_file_token_store:JsonFileTokenStore"), token_path
+    )
+    config: providers.Singleton[YamlConfigStore] = providers.Singleton(
+        deferred("adapters.yaml_config_store:YamlConfigStore"), config_path
+    )
     endpoints = providers.Singleton(_endpoints, env, config)
 
     identity = providers.Singleton(_identity_provider, endpoints.provider)
@@ -113,9 +149,11 @@ class Container(containers.DeclarativeContainer):
     # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
     login_display = providers.Singleton(_login_display)
 
-    fresh_session = providers.Factory(EnsureFreshSession, tokens, identity, clock)
-    login = providers.Factory(
-        LoginWithDeviceFlow,
+    fresh_session: providers.Factory[EnsureFreshSession] = providers.Factory(
+        deferred("application.ensure_fresh_session:EnsureFreshSession"), tokens, identity, clock
+    )
+    login: providers.Factory[LoginWithDeviceFlow] = providers.Factory(
+        deferred("application.login_with_device_flow:LoginWithDeviceFlow"),
         identity,
         tokens,
         cloud,
@@ -125,19 +163,50 @@ class Container(containers.DeclarativeContainer):
         login_display,
         fresh_session,
     )
-    logout = providers.Factory(Logout, tokens, config, identity, env)
-    status = providers.Factory(ShowStatus, config, tokens, cloud, clock, env, fresh_session)
-    save_api_key = providers.Factory(SaveApiKey, config, cloud)
-    create_api_key = providers.Factory(CreateApiKey, fresh_session, cloud, config)
-    remove_api_key = providers.Factory(RemoveApiKey, config, env)
-    add_project = providers.Factory(AddProject, config)
-    remove_project = providers.Factory(RemoveProject, config)
-    list_projects = providers.Factory(ListProjects, config, tokens, clock, env)
-    set_project_mode = providers.Factory(SetProjectMode, config, tokens, clock, env)
-    obtain_credential = providers.Factory(
-        ObtainCredential, config, tokens, clock, env, fresh_session
+    logout: providers.Factory[Logout] = providers.Factory(
+        deferred("application.logout:Logout"), tokens, config, identity, env
     )
-    resolve_route = providers.Factory(ResolveRoute, config, env, obtain_credential)
+    status: providers.Factory[ShowStatus] = providers.Factory(
+        deferred("application.show_status:ShowStatus"),
+        config,
+        tokens,
+        cloud,
+        clock,
+        env,
+        fresh_session,
+    )
+    save_api_key: providers.Factory[SaveApiKey] = providers.Factory(
+        deferred("application.save_api_key:SaveApiKey"), config, cloud
+    )
+    create_api_key: providers.Factory[CreateApiKey] = providers.Factory(
+        deferred("application.create_api_key:CreateApiKey"), fresh_session, cloud, config
+    )
+    remove_api_key: providers.Factory[RemoveApiKey] = providers.Factory(
+        deferred("application.remove_api_key:RemoveApiKey"), config, env
+    )
+    add_project: providers.Factory[AddProject] = providers.Factory(
+        deferred("application.add_project:AddProject"), config
+    )
+    remove_project: providers.Factory[RemoveProject] = providers.Factory(
+        deferred("application.remove_project:RemoveProject"), config
+    )
+    list_projects: providers.Factory[ListProjects] = providers.Factory(
+        deferred("application.list_projects:ListProjects"), config, tokens, clock, env
+    )
+    set_project_mode: providers.Factory[SetProjectMode] = providers.Factory(
+        deferred("application.set_project_mode:SetProjectMode"), config, tokens, clock, env
+    )
+    obtain_credential: providers.Factory[ObtainCredential] = providers.Factory(
+        deferred("application.obtain_credential:ObtainCredential"),
+        config,
+        tokens,
+        clock,
+        env,
+        fresh_session,
+    )
+    resolve_route: providers.Factory[ResolveRoute] = providers.Factory(
+        deferred("application.resolve_route:ResolveRoute"), config, env, obtain_credential
+    )
 
 
 def build_container(env: Mapping[str, str] | None = None) -> Container:

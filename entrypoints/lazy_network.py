@@ -6,24 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from returns.result import Failure, Result
 
-from domain.credentials import Credential
 from domain.errors import ServiceUnreachable
-from domain.ports import (
-    CloudApi,
-    CloudFailure,
-    CreatedApiKey,
-    DeviceAuthorization,
-    HealthReport,
-    IdentityProvider,
-    OAuthCallFailure,
-    PollFailure,
-    RefreshFailure,
-)
-from domain.session import TokenResponse
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from domain.credentials import Credential
+    from domain.ports import (
+        CloudApi,
+        CloudFailure,
+        CreatedApiKey,
+        DeviceAuthorization,
+        HealthReport,
+        IdentityProvider,
+        OAuthCallFailure,
+        PollFailure,
+        RefreshFailure,
+    )
+    from domain.session import TokenResponse
 
 
 class LazyIdentityProvider:

@@ -13,16 +13,20 @@ Settings, files and priorities are exactly those of the `bm` command.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from returns.result import Failure, Result
 
 from adapters.httpx_auth import BasicMemoryCloudAuth, CloudAuthError
-from application.obtain_credential import ObtainCredential
-from application.resolve_route import ResolvedRoute
-from domain.credentials import Credential
-from domain.errors import AuthFailure
 from entrypoints.container import build_container
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from application.obtain_credential import ObtainCredential
+    from application.resolve_route import ResolvedRoute
+    from domain.credentials import Credential
+    from domain.errors import AuthFailure
 
 __all__ = ["BasicMemoryCloudAuth", "CloudAuthError", "cloud_auth", "cloud_host", "route_for"]
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from returns.result import Success
 
-from application.project_routes import ProjectRoute
-from application.show_status import SessionView, StatusReport
 from domain.credentials import describe_source
 from domain.errors import (
     AccessDenied,
@@ -42,8 +40,11 @@ from domain.errors import (
     UnknownProject,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
-from domain.session import SessionState
 from entrypoints.console import err, human_duration
+
+if TYPE_CHECKING:
+    from application.project_routes import ProjectRoute
+    from application.show_status import SessionView, StatusReport
 
 EXIT_OK = 0
 EXIT_USER_MUST_ACT = 1
@@ -250,6 +251,10 @@ def status_lines(
 
 
 def _session_state(session: SessionView) -> str:
+    # Imported here: only status shows a session, and the session models cost the other
+    # commands start-up time.
+    from domain.session import SessionState
+
     left = human_duration(session.seconds_left)
     match session.state:
         case SessionState.VALID:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import TYPE_CHECKING
 
-from adapters.emulator.state import User
+if TYPE_CHECKING:
+    from adapters.emulator.state import User
 
 CLIENT_NAME = "Basic Memory CLI"
 
