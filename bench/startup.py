@@ -4,6 +4,11 @@ Run with the project's interpreter: `.venv/bin/python bench/startup.py [--runs 1
 Each command runs a couple of times to warm the page cache, then `--runs` times; the figures
 are the median and the 10th-90th percentile spread, all measured in one run so that a noisy
 machine shifts the floor and the commands alike.
+
+Each command is also set against the libraries it cannot start without (the "libs" column):
+the difference is the part of the start-up this project's own code decides. With
+`--instructions` (needs valgrind), every case also runs once under callgrind and the table
+shows instructions executed, which do not vary with the machine's load.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +34,12 @@ SIX_LIBRARIES = (
     "from pydantic import BaseModel"
 )
 REFERENCE_SIX_LIBRARIES_MS = 130.0
+# What an offline command cannot avoid: the CLI framework, the container, results, the
+# config parser and the pydantic value types (httpx is imported only by online commands).
+OFFLINE_LIBRARIES = (
+    "import cyclopts, dependency_injector.containers, returns.result, yaml;"
+    "from pydantic import BaseModel, SecretStr"
+)
 
 
 @dataclass
@@ -37,6 +49,8 @@ class Figure:
     peak_mb: list[float]
     target_ms: float | None = None
     target_mb: float | None = None
+    libraries: str | None = None  # the name of the reference figure this command needs
+    instructions: float | None = None  # millions, under callgrind
 
     @property
     def median(self) -> float:
@@ -64,6 +78,21 @@ def measure(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[floa
     return elapsed, usage.ru_maxrss / 1024, process.returncode
 
 
+def count_instructions(argv: list[str], env: dict[str, str], stdin: str = "") -> float:
+    """Millions of instructions the command executes, counted by callgrind."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env,
+        input=stdin.encode(),
+        capture_output=True,
+        check=False,
+    )
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip().replace(",", "")) / 1e6
+    raise SystemExit(f"callgrind printed no count for {argv}")
+
+
 def run_case(
     name: str,
     argv: list[str],
@@ -73,8 +102,10 @@ def run_case(
     target_ms: float | None = None,
     target_mb: float | None = None,
     expect: int | None = 0,
+    libraries: str | None = None,
+    instructions: bool = False,
 ) -> Figure:
-    figure = Figure(name, [], [], target_ms, target_mb)
+    figure = Figure(name, [], [], target_ms, target_mb, libraries)
     for attempt in range(runs + 2):
         wall, peak, code = measure(argv, env, stdin)
         if expect is not None and code != expect:
@@ -82,6 +113,8 @@ def run_case(
         if attempt >= 2:
             figure.wall_ms.append(wall)
             figure.peak_mb.append(peak)
+    if instructions:
+        figure.instructions = count_instructions(argv, env, stdin)
     return figure
 
 
@@ -141,7 +174,15 @@ def main() -> None:
         action="store_true",
         help="skip the emulator cases (to compare with an older install that lacks them)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each case's instructions under valgrind's callgrind (load-independent)",
+    )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian package valgrind).")
+    counted = args.instructions
 
     with tempfile.TemporaryDirectory() as folder:
         base = {k: v for k, v in os.environ.items() if not k.startswith("BASIC_MEMORY_")}
@@ -165,19 +206,55 @@ def main() -> None:
         (data / "config.yaml").chmod(0o600)
         bm = str(BIN / "bm")
         runs = args.runs
+        cyclopts_only = "reference: import cyclopts"
+        offline_libraries = "reference: libraries of an offline command"
+        six_libraries = "reference: import the six runtime libraries"
         figures = [
-            run_case("python -c pass (floor)", [sys.executable, "-c", "pass"], base, runs),
             run_case(
-                "reference: import cyclopts", [sys.executable, "-c", "import cyclopts"], base, runs
+                "python -c pass (floor)",
+                [sys.executable, "-c", "pass"],
+                base,
+                runs,
+                instructions=counted,
             ),
             run_case(
-                "reference: import the six runtime libraries",
+                cyclopts_only,
+                [sys.executable, "-c", "import cyclopts"],
+                base,
+                runs,
+                instructions=counted,
+            ),
+            run_case(
+                offline_libraries,
+                [sys.executable, "-c", OFFLINE_LIBRARIES],
+                base,
+                runs,
+                instructions=counted,
+            ),
+            run_case(
+                six_libraries,
                 [sys.executable, "-c", SIX_LIBRARIES],
                 base,
                 runs,
+                instructions=counted,
             ),
-            run_case("bm --version", [bm, "--version"], logged_out, runs, target_ms=100),
-            run_case("bm --help", [bm, "--help"], logged_out, runs, target_ms=100),
+            run_case(
+                "bm --version",
+                [bm, "--version"],
+                logged_out,
+                runs,
+                target_ms=100,
+                instructions=counted,
+            ),
+            run_case(
+                "bm --help",
+                [bm, "--help"],
+                logged_out,
+                runs,
+                target_ms=100,
+                libraries=cyclopts_only,
+                instructions=counted,
+            ),
             run_case(
                 "bm cloud status --offline (logged out)",
                 [bm, "cloud", "status", "--offline"],
@@ -185,6 +262,8 @@ def main() -> None:
                 runs,
                 target_ms=180,
                 target_mb=45,
+                libraries=offline_libraries,
+                instructions=counted,
                 expect=1,
             ),
             run_case(
@@ -194,6 +273,8 @@ def main() -> None:
                 runs,
                 target_ms=180,
                 target_mb=45,
+                libraries=offline_libraries,
+                instructions=counted,
             ),
             run_case(
                 "bm cloud api-key save (stdin)",
@@ -203,6 +284,8 @@ def main() -> None:
                 stdin=KEY + "\n",
                 target_ms=180,
                 target_mb=45,
+                libraries=offline_libraries,
+                instructions=counted,
             ),
             run_case(
                 "bm project list",
@@ -211,6 +294,8 @@ def main() -> None:
                 runs,
                 target_ms=180,
                 target_mb=45,
+                libraries=offline_libraries,
+                instructions=counted,
             ),
         ]
         login: dict[str, float] | None = None
@@ -232,22 +317,48 @@ def main() -> None:
                         online,
                         runs,
                         target_ms=250,
+                        libraries=six_libraries,
+                        instructions=counted,
                     )
                 )
             login = login_figures(logged_out)
 
     floor = figures[0].median
+    by_name = {figure.name: figure for figure in figures}
     if args.json:
         print(
             json.dumps(
-                {f.name: {"median_ms": f.median, "peak_mb": max(f.peak_mb)} for f in figures}
+                {
+                    f.name: {
+                        "median_ms": f.median,
+                        "peak_mb": max(f.peak_mb),
+                        "above_libraries_ms": (
+                            f.median - by_name[f.libraries].median if f.libraries else None
+                        ),
+                        "instructions_m": f.instructions,
+                    }
+                    for f in figures
+                }
                 | {"login": login},
                 indent=2,
             )
         )
         return
-    print(f"{'command':<42} {'median':>8} {'p10-p90':>10} {'x floor':>8} {'peak MB':>8}  target")
+    print(
+        f"{'command':<44} {'median':>8} {'p10-p90':>10} {'x floor':>8} {'peak MB':>8} "
+        f"{'libs':>7}{'  instr (x libs)' if counted else ''}  target"
+    )
     for figure in figures:
+        libraries = by_name[figure.libraries] if figure.libraries else None
+        above = f"+{figure.median - libraries.median:.0f}ms" if libraries else ""
+        instr = ""
+        if figure.instructions is not None:
+            ratio = (
+                f" ({figure.instructions / libraries.instructions:.2f}x)"
+                if libraries is not None and libraries.instructions
+                else ""
+            )
+            instr = f"  {figure.instructions:>6.0f}M{ratio:<8}"
         verdict = []
         if figure.target_ms is not None:
             verdict.append(
@@ -258,10 +369,15 @@ def main() -> None:
                 f"{'ok' if max(figure.peak_mb) <= figure.target_mb else 'OVER'} <= {figure.target_mb:.0f} MB"
             )
         print(
-            f"{figure.name:<42} {figure.median:>6.0f}ms {figure.spread():>10} "
-            f"{figure.median / floor:>7.1f}x {max(figure.peak_mb):>8.1f}  {', '.join(verdict)}"
+            f"{figure.name:<44} {figure.median:>6.0f}ms {figure.spread():>10} "
+            f"{figure.median / floor:>7.1f}x {max(figure.peak_mb):>8.1f} {above:>7}{instr}"
+            f"  {', '.join(verdict)}"
         )
-    six = next(f for f in figures if f.name.startswith("reference: import the six")).median
+    print(
+        "libs: the median above the reference line of the libraries that command cannot start "
+        "without (cyclopts for --help; the offline set; the six with httpx for the emulator)."
+    )
+    six = by_name[six_libraries].median
     scale = six / REFERENCE_SIX_LIBRARIES_MS
     print(
         f"this machine imports the six runtime libraries in {six:.0f} ms, {scale:.2f}x the "

@@ -119,7 +119,8 @@ def test_approve_in_the_browser_the_cli_opened(
     # The CLI hands the browser verification_uri_complete: the page, with the printed code.
     assert url.startswith(f"{verification_uri}?")
     assert parse_qs(urlsplit(url).query) == {"user_code": [code]}
-    assert "Opened your browser" in login.stderr()
+    # The hook records the URL before bm, once the browser call returns, says so.
+    wait_until("bm to say it opened the browser", lambda: "Opened your browser" in login.stderr())
 
     page.goto(url)
     check_confirmation_page(page, code)
