@@ -320,24 +320,64 @@ def json_object(service: str, reply: Reply) -> Result[dict[str, Any], MalformedR
     return Success(parsed)
 
 
+class SharedClient:
+    """One HTTP client, built on first use, for every service a command talks to.
+
+    Sharing it gives one connection pool and one TLS set-up per process: loading the CA
+    certificates is the costliest step of building a client (tens of milliseconds), and a
+    login or a refresh followed by a cloud call would otherwise pay it twice. Its timeout
+    applies to every service that uses it. Whoever makes it closes it.
+    """
+
+    def __init__(self, timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> None:
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
+        self._unusable = False
+
+    def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
+        """The client, or why the environment's settings prevent one (named for `service`)."""
+        if self._client is None and not self._unusable:
+            built = client_for(service, self._timeout)
+            if isinstance(built, Failure):
+                self._unusable = True
+                return built
+            self._client = built.unwrap()
+        if self._client is None:
+            return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL))
+        return Success(self._client)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
 class ServiceConnection:
     """One service's base URL and HTTP client: built on first use, closed if we built it.
 
-    Every request is checked against the base URL rule first and goes through `send`.
+    `client` may be an `httpx.Client` or a `SharedClient`, both closed by whoever made them;
+    without one, the connection builds a private client and closes it itself. Every request
+    is checked against the base URL rule first and goes through `send`.
     """
 
     def __init__(
         self,
         service: str,
         base_url: str,
-        client: httpx.Client | None = None,
+        client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
     ) -> None:
         self._service = service
         self._base = checked_base_url(service, base_url)
-        self._client = client
         self._owns_client = client is None
-        self._timeout = timeout
+        self._source: SharedClient | _Given
+        match client:
+            case None:
+                self._source = SharedClient(timeout)
+            case SharedClient():
+                self._source = client
+            case _:
+                self._source = _Given(client)
 
     def request(
         self,
@@ -350,14 +390,12 @@ class ServiceConnection:
     ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
         if isinstance(self._base, Failure):
             return Failure(self._base.failure())
-        if self._client is None:
-            built = client_for(self._service, self._timeout)
-            if isinstance(built, Failure):
-                return Failure(built.failure())
-            self._client = built.unwrap()
+        client = self._source.get(self._service)
+        if isinstance(client, Failure):
+            return Failure(client.failure())
         url = self._base.unwrap() + path
         return send(
-            self._client,
+            client.unwrap(),
             self._service,
             method,
             url,
@@ -367,6 +405,18 @@ class ServiceConnection:
         )
 
     def close(self) -> None:
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._owns_client:
+            self._source.close()
+
+
+class _Given:
+    """A client the caller built and will close."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
+        return Success(self._client)
+
+    def close(self) -> None:
+        """Not ours to close."""

@@ -19,6 +19,7 @@ from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
     ServiceConnection,
+    SharedClient,
     TimeoutSetting,
     is_header_safe,
     is_safe_web_url,
@@ -47,13 +48,14 @@ OAUTH_SESSION = describe_source(CredentialSource.OAUTH_SESSION)
 
 
 class HttpxCloudApi:
-    """The real cloud API; pass `client` to share one (its owner closes it)."""
+    """The real cloud API; pass `client` (an httpx.Client or a
+    SharedClient) to share one (its owner closes it)."""
 
     def __init__(
         self,
         cloud_host: str,
         clock: Clock,
-        client: httpx.Client | None = None,
+        client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
     ) -> None:
         self._connection = ServiceConnection(SERVICE, cloud_host, client, timeout)

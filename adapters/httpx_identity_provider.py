@@ -27,6 +27,7 @@ from adapters.http_transport import (
     DEFAULT_TIMEOUT,
     Reply,
     ServiceConnection,
+    SharedClient,
     TimeoutSetting,
     is_safe_web_url,
     json_object,
@@ -67,12 +68,13 @@ _OAuthFailure = ProviderError | ServerError | MalformedResponse
 
 
 class HttpxIdentityProvider:
-    """The real identity provider; pass `client` to share one (its owner closes it)."""
+    """The real identity provider; pass `client` (an httpx.Client or a
+    SharedClient) to share one (its owner closes it)."""
 
     def __init__(
         self,
         endpoints: CloudEndpoints,
-        client: httpx.Client | None = None,
+        client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
     ) -> None:
         self._connection = ServiceConnection(SERVICE, endpoints.cloud_domain, client, timeout)

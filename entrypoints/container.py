@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
+    from adapters.http_transport import SharedClient
     from adapters.json_file_token_store import JsonFileTokenStore
     from adapters.system_clock import SystemClock, SystemSleeper
     from adapters.yaml_config_store import YamlConfigStore
@@ -75,6 +76,7 @@ def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpo
 
 def _identity_provider(
     endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
+    http_client: Callable[[], SharedClient],
 ) -> IdentityProvider:
     def build() -> IdentityProvider:
         resolved = endpoints()
@@ -86,7 +88,7 @@ def _identity_provider(
             return UnconfiguredIdentityProvider(resolved.failure().message)
         from adapters.httpx_identity_provider import HttpxIdentityProvider
 
-        return HttpxIdentityProvider(resolved.unwrap())
+        return HttpxIdentityProvider(resolved.unwrap(), client=http_client())
 
     from entrypoints.lazy_network import LazyIdentityProvider
 
@@ -94,7 +96,9 @@ def _identity_provider(
 
 
 def _cloud_api(
-    endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]], clock: Clock
+    endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
+    http_client: Callable[[], SharedClient],
+    clock: Clock,
 ) -> CloudApi:
     def build() -> CloudApi:
         resolved = endpoints()
@@ -104,7 +108,7 @@ def _cloud_api(
             return UnconfiguredCloudApi(resolved.failure().message)
         from adapters.httpx_cloud_api import HttpxCloudApi
 
-        return HttpxCloudApi(resolved.unwrap().cloud_host, clock)
+        return HttpxCloudApi(resolved.unwrap().cloud_host, clock, client=http_client())
 
     from entrypoints.lazy_network import LazyCloudApi
 
@@ -143,8 +147,13 @@ class Container(containers.DeclarativeContainer):
     )
     endpoints = providers.Singleton(_endpoints, env, config)
 
-    identity = providers.Singleton(_identity_provider, endpoints.provider)
-    cloud = providers.Singleton(_cloud_api, endpoints.provider, clock)
+    # One client for the sign-in service and the cloud API: one TLS set-up per command. It
+    # lives as long as the process (a command), which closes its connections on exit.
+    http_client: providers.Singleton[SharedClient] = providers.Singleton(
+        deferred("adapters.http_transport:SharedClient")
+    )
+    identity = providers.Singleton(_identity_provider, endpoints.provider, http_client.provider)
+    cloud = providers.Singleton(_cloud_api, endpoints.provider, http_client.provider, clock)
     browser = providers.Factory(_browser, env)
     # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
     login_display = providers.Singleton(_login_display)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,8 +11,11 @@ from returns.result import Failure, Success
 
 from adapters.http_transport import (
     DEFAULT_TIMEOUT,
+    ENVIRONMENT_DETAIL,
     MAX_BODY_BYTES,
     Reply,
+    ServiceConnection,
+    SharedClient,
     build_client,
     checked_base_url,
     json_object,
@@ -151,3 +155,46 @@ def test_insecure_or_odd_base_urls_are_refused(url: str) -> None:
 )
 def test_https_and_loopback_http_are_accepted(url: str) -> None:
     assert checked_base_url(SERVICE, url) == Success(url)
+
+
+def test_a_shared_client_serves_every_service_and_outlives_their_connections(
+    server: ScriptedServer,
+) -> None:
+    server.script("/a", Answer(200, {}))
+    server.script("/b", Answer(200, {}))
+    shared = SharedClient()
+    first = ServiceConnection("the first service", server.base_url, shared)
+    second = ServiceConnection("the second service", server.base_url, shared)
+    assert first.request("GET", "/a").unwrap().status == 200
+    assert second.request("GET", "/b").unwrap().status == 200
+    client = shared.get("anyone").unwrap()
+    assert shared.get("someone else").unwrap() is client  # built once
+    first.close()
+    second.close()
+    assert not client.is_closed  # the connections did not make it, so they leave it open
+    shared.close()
+    assert client.is_closed
+
+
+def test_a_connection_closes_the_client_it_built_itself(server: ScriptedServer) -> None:
+    server.script("/a", Answer(200, {}))
+    connection = ServiceConnection(SERVICE, server.base_url)
+    assert connection.request("GET", "/a").unwrap().status == 200
+    connection.close()
+    # Closing twice, or after a close, is harmless; a new request builds a new client.
+    connection.close()
+    assert connection.request("GET", "/a").unwrap().status == 200
+    connection.close()
+
+
+def test_unusable_settings_are_reported_to_each_service_that_asks(
+    server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("not a certificate\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(not_a_certificate))
+    shared = SharedClient()
+    for service in ("the sign-in service", "the cloud API", "the sign-in service"):
+        answer = ServiceConnection(service, server.base_url, shared).request("GET", "/a")
+        assert answer.failure() == ServiceUnreachable(service, ENVIRONMENT_DETAIL)
+    assert server.received == []
