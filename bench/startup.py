@@ -118,6 +118,21 @@ def run_case(
     return figure
 
 
+def write_session(folder: Path, issued: dict[str, object]) -> None:
+    """An OAuth session file, as `bm cloud login` would leave it."""
+    folder.mkdir(mode=0o700)
+    tokens = {
+        "access_token": issued["access_token"],
+        "refresh_token": issued["refresh_token"],
+        "expires_at": int(time.time()) + int(str(issued["expires_in"])),
+        "token_type": "Bearer",
+        "email": "alice@example.com",
+    }
+    path = folder / ".cloud_tokens.json"
+    path.write_text(json.dumps(tokens))
+    path.chmod(0o600)
+
+
 def login_figures(env: dict[str, str]) -> dict[str, float]:
     """One real login against the emulator: polls made vs the minimum, approval-to-exit delay."""
     from adapters.emulator import CloudEmulator, EmulatorSettings
@@ -321,6 +336,31 @@ def main() -> None:
                         instructions=counted,
                     )
                 )
+            # Tokens that live less than the expiry leeway: every status refreshes the session
+            # with the sign-in service, then asks the cloud (two services, one HTTP client).
+            with CloudEmulator(EmulatorSettings(token_ttl=30.0)) as emulator:
+                refreshing = dict(
+                    base,
+                    BASIC_MEMORY_CONFIG_DIR=f"{folder}/refresh",
+                    HOME=folder,
+                    BASIC_MEMORY_CLOUD_HOST=emulator.base_url,
+                    BASIC_MEMORY_CLOUD_DOMAIN=emulator.base_url,
+                )
+                write_session(Path(folder, "refresh"), emulator.issue_session("alice@example.com"))
+                before = emulator.refresh_count()
+                figures.append(
+                    run_case(
+                        "bm cloud status (emulator, refreshing)",
+                        [bm, "cloud", "status"],
+                        refreshing,
+                        runs,
+                        target_ms=250,
+                        libraries=six_libraries,
+                        instructions=counted,
+                    )
+                )
+                if emulator.refresh_count() - before < runs:
+                    raise SystemExit("the refreshing status case did not refresh every time")
             login = login_figures(logged_out)
 
     floor = figures[0].median
