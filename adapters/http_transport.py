@@ -95,7 +95,7 @@ def client_for(
     try:
         return Success(build_client(timeout))
     except (httpx.InvalidURL, ValueError, ImportError, OSError):
-        return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL))
+        return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True))
 
 
 def checked_base_url(service: str, url: str) -> Result[str, ServiceUnreachable]:
@@ -111,7 +111,7 @@ def checked_base_url(service: str, url: str) -> Result[str, ServiceUnreachable]:
     """
     checked = validate_base_url(service, url)
     if isinstance(checked, Failure):
-        return Failure(ServiceUnreachable(service, INSECURE_URL_DETAIL))
+        return Failure(ServiceUnreachable(service, INSECURE_URL_DETAIL, settings=True))
     return Success(checked.unwrap())
 
 
@@ -343,7 +343,7 @@ class SharedClient:
                 return built
             self._client = built.unwrap()
         if self._client is None:
-            return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL))
+            return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True))
         return Success(self._client)
 
     def close(self) -> None:

@@ -165,9 +165,14 @@ class MalformedResponse:
 class ServiceUnreachable:
     service: str
     detail: str
+    # True when this machine's settings (proxy, certificates, endpoints) stopped the call
+    # before any connection: trying again cannot help, the user must fix them.
+    settings: bool = False
 
     @property
     def message(self) -> str:
+        if self.settings:
+            return f"Cannot reach {self.service}: {self.detail.rstrip('.')}."
         return (
             f"Cannot reach {self.service} ({self.detail}). "
             "Check your connection (and HTTPS_PROXY) and try again."

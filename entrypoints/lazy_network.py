@@ -78,7 +78,7 @@ class UnconfiguredIdentityProvider:
     SERVICE = "the sign-in service"
 
     def __init__(self, problem: str) -> None:
-        self._failure = ServiceUnreachable(self.SERVICE, f"not contacted: {problem}")
+        self._failure = ServiceUnreachable(self.SERVICE, f"not contacted: {problem}", settings=True)
 
     def start_device_authorization(
         self, code_challenge: str
@@ -101,7 +101,9 @@ class UnconfiguredCloudApi:
     """Stands in when the settings are unusable: every call fails, naming the setting."""
 
     def __init__(self, problem: str) -> None:
-        self._failure = ServiceUnreachable("the cloud API", f"not contacted: {problem}")
+        self._failure = ServiceUnreachable(
+            "the cloud API", f"not contacted: {problem}", settings=True
+        )
 
     def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
         return Failure(self._failure)

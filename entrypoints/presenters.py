@@ -86,6 +86,8 @@ def exit_code(failure: AuthFailure) -> int:
             | InvalidKeyName()
         ):
             return EXIT_USAGE
+        case ServiceUnreachable(settings=True):
+            return EXIT_USER_MUST_ACT
         case ServiceUnreachable() | ServerError() | MalformedResponse():
             return EXIT_CLOUD_UNAVAILABLE
         case LoginCancelled():

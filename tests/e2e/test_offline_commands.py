@@ -265,3 +265,25 @@ def test_a_terminal_that_cannot_encode_unicode_gets_escapes_not_a_crash(bm: BmRu
     assert run.code == 0, run.output
     assert "bmc_\\u20265678" in run.stdout
     assert "internal error" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("cloud", "status"), ("cloud", "api-key", "save", "--verify", "-"), ("cloud", "login")],
+)
+def test_unusable_certificate_settings_are_for_the_user_to_fix(
+    bm: BmRunner, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Exit 1 with the variables to check, not 3 ("try again later"): retrying cannot help."""
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("not a certificate\n")
+    run = bm(
+        *command,
+        input=ENV_KEY + "\n",
+        env={"SSL_CERT_FILE": str(not_a_certificate), "BASIC_MEMORY_CLOUD_API_KEY": ENV_KEY},
+    )
+    assert run.code == 1, run.output
+    assert "Cannot reach" in run.output
+    assert "SSL_CERT_FILE" in run.output
+    assert "try again" not in run.output
+    assert ENV_KEY not in run.output

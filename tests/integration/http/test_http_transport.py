@@ -145,7 +145,7 @@ def test_json_object_accepts_an_object() -> None:
 )
 def test_insecure_or_odd_base_urls_are_refused(url: str) -> None:
     assert checked_base_url(SERVICE, url) == Failure(
-        ServiceUnreachable(SERVICE, "refusing insecure http:// URL")
+        ServiceUnreachable(SERVICE, "refusing insecure http:// URL", settings=True)
     )
 
 
@@ -196,5 +196,5 @@ def test_unusable_settings_are_reported_to_each_service_that_asks(
     shared = SharedClient()
     for service in ("the sign-in service", "the cloud API", "the sign-in service"):
         answer = ServiceConnection(service, server.base_url, shared).request("GET", "/a")
-        assert answer.failure() == ServiceUnreachable(service, ENVIRONMENT_DETAIL)
+        assert answer.failure() == ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True)
     assert server.received == []

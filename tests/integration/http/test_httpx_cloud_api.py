@@ -332,7 +332,7 @@ def test_a_token_unfit_for_a_header_is_rejected_without_sending_it(
 def test_plain_http_to_a_remote_host_is_refused_before_any_connection(
     refusing_client: httpx.Client, host: str
 ) -> None:
-    refused = Failure(ServiceUnreachable(SERVICE, "refusing insecure http:// URL"))
+    refused = Failure(ServiceUnreachable(SERVICE, "refusing insecure http:// URL", settings=True))
     adapter = HttpxCloudApi(host, FakeClock(), client=refusing_client)
 
     assert adapter.check_health(OAUTH) == refused

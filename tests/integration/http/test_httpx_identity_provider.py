@@ -550,7 +550,7 @@ def _refuse_every_request(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize("domain", ["http://auth.example.com", "http://192.0.2.10:8080"])
 def test_plain_http_to_a_remote_host_is_refused_before_any_connection(domain: str) -> None:
-    refused = Failure(ServiceUnreachable(SERVICE, "refusing insecure http:// URL"))
+    refused = Failure(ServiceUnreachable(SERVICE, "refusing insecure http:// URL", settings=True))
     client = httpx.Client(transport=httpx.MockTransport(_refuse_every_request))
     with client, HttpxIdentityProvider(_endpoints(domain), client=client) as adapter:
         assert adapter.start_device_authorization("c") == refused

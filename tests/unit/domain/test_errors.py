@@ -19,6 +19,7 @@ SAMPLES: dict[str, Any] = {
     "int": 3,
     "float": 2.5,
     "tuple[str, ...]": ("alpha", "beta"),
+    "bool": True,
 }
 
 

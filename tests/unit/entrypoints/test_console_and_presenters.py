@@ -66,7 +66,7 @@ def test_code_and_url_are_shown_and_the_fallback_names_the_url() -> None:
 
 
 def _sample(cls: type) -> AuthFailure:
-    values = {"int": 1, "float": 1.0, "str": "x", "tuple[str, ...]": ("a",)}
+    values = {"int": 1, "float": 1.0, "str": "x", "tuple[str, ...]": ("a",), "bool": False}
     hints = typing.get_type_hints(cls)
     args = {
         f.name: values[str(hints[f.name]).replace("<class '", "").replace("'>", "")]
@@ -92,6 +92,15 @@ EXPECTED = {
 @pytest.mark.parametrize("failure", FAILURES, ids=[type(f).__name__ for f in FAILURES])
 def test_every_failure_has_its_exit_code(failure: AuthFailure) -> None:
     assert exit_code(failure) == EXPECTED.get(type(failure).__name__, 1)
+
+
+def test_settings_that_stop_a_call_are_for_the_user_to_fix_not_a_network_outage() -> None:
+    blocked = errors.ServiceUnreachable("the cloud API", "check HTTPS_PROXY.", settings=True)
+    assert exit_code(blocked) == 1
+    assert blocked.message == "Cannot reach the cloud API: check HTTPS_PROXY."
+    outage = errors.ServiceUnreachable("the cloud API", "connection refused")
+    assert exit_code(outage) == 3
+    assert "try again" in outage.message
 
 
 def _report(offline: bool, key: str | None = None):  # type: ignore[no-untyped-def]
