@@ -6,7 +6,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -21,6 +21,10 @@ LOCK_SUFFIX = ".lock"
 
 ReadFailure = CorruptFile | FileAccessError
 LockFailure = LockTimeout | FileAccessError
+# A locked read-modify-write takes milliseconds; a lock still held after this long means
+# another command is in the middle of something slower, and the person should hear of it.
+LOCK_NOTICE_AFTER_SECONDS = 0.5
+LockWaitNotice = Callable[[Path, float], None]
 
 _READ_CHUNK = 64 * 1024
 # Not every platform has these flags; 0 leaves the open call unchanged there.
@@ -185,13 +189,17 @@ def lock_path_for(path: Path) -> Path:
 
 
 @contextmanager
-def locked(path: Path, timeout: float) -> Iterator[Result[None, LockFailure]]:
+def locked(
+    path: Path, timeout: float, on_wait: LockWaitNotice | None = None
+) -> Iterator[Result[None, LockFailure]]:
     """Hold the cross-process lock of `path` (`<name>.lock` beside it) for the `with` body.
 
     Yields Success(None) when held, or the failure (LockTimeout after `timeout` seconds); the
     body must check it. The lock is an OS lock (flock), so the kernel drops it when its holder
     dies, even by SIGKILL: a crashed command never blocks the next one. Once held, stale temp
-    files of `path` are removed. A missing folder is created private (0700) first.
+    files of `path` are removed. A missing folder is created private (0700) first. When the
+    lock is still taken after LOCK_NOTICE_AFTER_SECONDS, `on_wait(lock path, seconds left)` is
+    called once, so that the caller can say what it is waiting for.
     """
     # Imported here: filelock costs more start-up than a read-only command spends in total.
     from filelock import FileLock, Timeout
@@ -204,7 +212,14 @@ def locked(path: Path, timeout: float) -> Iterator[Result[None, LockFailure]]:
         return
     lock = FileLock(lock_path, timeout=timeout, mode=PRIVATE_FILE_MODE)
     try:
-        lock.acquire()
+        first_try = min(timeout, LOCK_NOTICE_AFTER_SECONDS) if on_wait else timeout
+        try:
+            lock.acquire(timeout=first_try)
+        except Timeout:
+            if first_try >= timeout or on_wait is None:
+                raise
+            on_wait(lock_path, timeout - first_try)
+            lock.acquire(timeout=timeout - first_try)
     except Timeout:
         yield Failure(LockTimeout(str(lock_path), timeout))
         return

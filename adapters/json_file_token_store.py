@@ -15,6 +15,7 @@ from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
 from adapters.atomic_files import (
+    LockWaitNotice,
     ReadFailure,
     describe_os_error,
     locked,
@@ -44,9 +45,12 @@ class JsonFileTokenStore:
     secrets somewhere else. Failure messages never quote the file, which holds secrets.
     """
 
-    def __init__(self, path: Path, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, lock_timeout: float = 10.0, on_lock_wait: LockWaitNotice | None = None
+    ) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
+        self._on_lock_wait = on_lock_wait
 
     @property
     def path(self) -> Path:
@@ -57,7 +61,7 @@ class JsonFileTokenStore:
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         """Replace the session; a damaged file is reported, not silently overwritten."""
-        with locked(self._path, self._lock_timeout) as lock:
+        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             current = self._read()
@@ -74,7 +78,7 @@ class JsonFileTokenStore:
             if last_look is not None:
                 last_look(None)
             return Success(False)
-        with locked(self._path, self._lock_timeout) as lock:
+        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             if last_look is not None:
@@ -91,7 +95,7 @@ class JsonFileTokenStore:
     def update(
         self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
     ) -> Result[TokenSet, AuthFailure]:
-        with locked(self._path, self._lock_timeout) as lock:
+        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             current = self._read()

@@ -15,7 +15,13 @@ from pydantic import SecretStr
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
-from adapters.atomic_files import ReadFailure, locked, read_bytes_limited, write_atomically
+from adapters.atomic_files import (
+    LockWaitNotice,
+    ReadFailure,
+    locked,
+    read_bytes_limited,
+    write_atomically,
+)
 from domain.config import AppConfig, Project
 from domain.errors import AuthFailure, CorruptFile, StorageFailure
 from domain.routing import ProjectMode
@@ -53,9 +59,12 @@ class YamlConfigStore:
     not keep comments: a rewrite drops them (an unchanged config is never rewritten).
     """
 
-    def __init__(self, path: Path, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, lock_timeout: float = 10.0, on_lock_wait: LockWaitNotice | None = None
+    ) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
+        self._on_lock_wait = on_lock_wait
 
     @property
     def path(self) -> Path:
@@ -68,7 +77,7 @@ class YamlConfigStore:
         self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
     ) -> Result[AppConfig, AuthFailure]:
         target = self._write_target()
-        with locked(target, self._lock_timeout) as lock:
+        with locked(target, self._lock_timeout, self._on_lock_wait) as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             current = self._read()

@@ -6,14 +6,14 @@ from __future__ import annotations
 from returns.result import Failure
 
 from adapters.data_directory import ensure_data_directory, loose_permission_warnings
-from entrypoints.console import err
+from entrypoints.console import err, lock_wait_notice
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import fail
 
 
 def prepare(*, network: bool = False, writes: bool = False) -> Container | int:
     """A ready container, or the exit code of a failure already reported."""
-    container = build_container()
+    container = build_container(on_lock_wait=lock_wait_notice)
     for warning in loose_permission_warnings([container.token_path(), container.config_path()]):
         err(warning)
     if writes:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import unicodedata
+from pathlib import Path
 from typing import TextIO
 
 # Without a terminal the countdown becomes a plain line this often, so logs stay short.
@@ -40,6 +41,11 @@ def out_json(document: object) -> None:
 def err(text: str) -> None:
     """One line of progress, warning or error on stderr."""
     print(printable(text), file=sys.stderr, flush=True)
+
+
+def lock_wait_notice(lock: Path, seconds_left: float) -> None:
+    """Said once when another command holds a file's lock for longer than a write takes."""
+    err(f"Waiting up to {seconds_left:.0f}s for another bm command to release {lock}…")
 
 
 def is_terminal(stream: TextIO) -> bool:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
+    from adapters.atomic_files import LockWaitNotice
     from adapters.http_transport import SharedClient
     from adapters.json_file_token_store import JsonFileTokenStore
     from adapters.system_clock import SystemClock, SystemSleeper
@@ -139,11 +140,18 @@ class Container(containers.DeclarativeContainer):
     sleeper: providers.Singleton[SystemSleeper] = providers.Singleton(
         deferred("adapters.system_clock:SystemSleeper")
     )
+    # Told when a file's lock is held by another command for longer than a write takes; the
+    # CLI says so on stderr, library callers hear nothing.
+    lock_wait_notice: providers.Object[LockWaitNotice | None] = providers.Object(None)
     tokens: providers.Singleton[JsonFileTokenStore] = providers.Singleton(
-        deferred("adapters.json_file_token_store:JsonFileTokenStore"), token_path
+        deferred("adapters.json_file_token_store:JsonFileTokenStore"),
+        token_path,
+        on_lock_wait=lock_wait_notice,
     )
     config: providers.Singleton[YamlConfigStore] = providers.Singleton(
-        deferred("adapters.yaml_config_store:YamlConfigStore"), config_path
+        deferred("adapters.yaml_config_store:YamlConfigStore"),
+        config_path,
+        on_lock_wait=lock_wait_notice,
     )
     endpoints = providers.Singleton(_endpoints, env, config)
 
@@ -218,8 +226,12 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(env: Mapping[str, str] | None = None) -> Container:
+def build_container(
+    env: Mapping[str, str] | None = None, *, on_lock_wait: LockWaitNotice | None = None
+) -> Container:
     container = Container()
     if env is not None:
         container.env.override(providers.Object(env))
+    if on_lock_wait is not None:
+        container.lock_wait_notice.override(providers.Object(on_lock_wait))
     return container

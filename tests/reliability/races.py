@@ -244,8 +244,8 @@ def live_lock_holder(root: Path) -> LockFigures:
     LockTimeout advice, exit 1, and the file untouched."""
     figures = LockFigures(
         "lock held by a live, hung process",
-        outcome=f"the command gave up after the {DEFAULT_LOCK_TIMEOUT:g}s lock timeout with "
-        "the LockTimeout advice, file untouched",
+        outcome=f"the command said it was waiting, gave up after the {DEFAULT_LOCK_TIMEOUT:g}s "
+        "lock timeout with the LockTimeout advice, file untouched",
     )
     workspace = Workspace(root, "live-holder")
     workspace.write_config("projects: {}\n")
@@ -264,6 +264,8 @@ def live_lock_holder(root: Path) -> LockFigures:
         figures.problems.append(f"no LockTimeout advice: {run.describe()}")
     if f"{workspace.config}.lock" not in run.stderr:
         figures.problems.append("the message does not name the lock file")
+    if f"for another bm command to release {workspace.config}.lock" not in run.stderr:
+        figures.problems.append(f"no notice of the wait while it lasted: {run.describe()}")
     # Never before the timeout, and not much after it (start-up and one lock poll).
     if not DEFAULT_LOCK_TIMEOUT <= run.seconds < DEFAULT_LOCK_TIMEOUT + 8:
         figures.problems.append(f"gave up after {run.seconds:.1f}s")

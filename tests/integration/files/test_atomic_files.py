@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from returns.result import Failure, Success
 
 from adapters.atomic_files import (
+    LOCK_NOTICE_AFTER_SECONDS,
     ONE_MIB,
     lock_path_for,
     locked,
     read_bytes_limited,
     write_atomically,
 )
-from domain.errors import CorruptFile, FileAccessError
+from domain.errors import CorruptFile, FileAccessError, LockTimeout
 
 
 def mode_of(path: Path) -> int:
@@ -148,3 +152,68 @@ def test_lock_in_an_impossible_place_is_a_failure(tmp_path: Path) -> None:
 
     with locked(blocker / "data.json", timeout=1.0) as lock:
         assert isinstance(lock.failure(), FileAccessError)
+
+
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from adapters.atomic_files import locked
+with locked(Path(sys.argv[1]), timeout=5) as lock:
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.fixture
+def held_for(tmp_path: Path) -> Iterator[Callable[[float], Path]]:
+    """Start a process that holds the lock of tmp_path/data.json for the given seconds."""
+    holders: list[subprocess.Popen[str]] = []
+
+    def hold(seconds: float) -> Path:
+        target = tmp_path / "data.json"
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(target), str(seconds)],
+            cwd=Path(__file__).resolve().parents[3],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        return target
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_free_lock_is_taken_without_a_notice(tmp_path: Path) -> None:
+    notices: list[tuple[Path, float]] = []
+    with locked(tmp_path / "data.json", 5.0, lambda *told: notices.append(told)) as lock:
+        assert lock == Success(None)
+    assert notices == []
+
+
+def test_waiting_on_a_held_lock_is_told_once_with_the_time_left(
+    held_for: Callable[[float], Path],
+) -> None:
+    target = held_for(LOCK_NOTICE_AFTER_SECONDS * 3)
+    notices: list[tuple[Path, float]] = []
+    started = time.monotonic()
+    with locked(target, 5.0, lambda *told: notices.append(told)) as lock:
+        waited = time.monotonic() - started
+        assert lock == Success(None)
+    assert notices == [(lock_path_for(target), 5.0 - LOCK_NOTICE_AFTER_SECONDS)]
+    assert waited >= LOCK_NOTICE_AFTER_SECONDS
+
+
+def test_the_notice_does_not_change_the_timeout(held_for: Callable[[float], Path]) -> None:
+    target = held_for(30)
+    notices: list[tuple[Path, float]] = []
+    started = time.monotonic()
+    with locked(target, 1.5, lambda *told: notices.append(told)) as lock:
+        waited = time.monotonic() - started
+        assert lock.failure() == LockTimeout(str(lock_path_for(target)), 1.5)
+    assert 1.5 <= waited < 3.0
+    assert len(notices) == 1
