@@ -152,10 +152,17 @@ class LoginWithDeviceFlow:
                     schedule = after(schedule, PollOutcome.PENDING)
                 case SlowDown():
                     schedule = after(schedule, PollOutcome.SLOW_DOWN)
-                case ServiceUnreachable() | ServerError() | MalformedResponse() as problem:
+                case ServiceUnreachable() | ServerError() as problem:
+                    # The network or the server's health: worth waiting out (SPEC §3.3).
                     schedule = after(schedule, PollOutcome.TRANSPORT_ERROR)
                     self._display.retrying(problem.message, schedule.next_wait)
-                case AccessDenied() | DeviceCodeExpired() | ProviderError() as final:
+                case (
+                    AccessDenied()
+                    | DeviceCodeExpired()
+                    | ProviderError()
+                    | MalformedResponse() as final
+                ):
+                    # An answer that breaks the protocol will not mend by polling again.
                     self._display.finish()
                     return Failure(final)
 

@@ -31,7 +31,8 @@ class LogoutOutcome:
     revocation_problem: str | None = None
     damaged_file_removed: str | None = None
     key_removed: bool = False
-    key_remaining: CredentialSource | None = None
+    # API keys still usable after the logout, the one in force first.
+    keys_remaining: tuple[CredentialSource, ...] = ()
 
 
 class Logout:
@@ -100,14 +101,15 @@ class Logout:
                 revocation_problem=problem,
                 damaged_file_removed=damaged,
                 key_removed=key_removed,
-                key_remaining=self._key_left(),
+                keys_remaining=self._keys_left(),
             )
         )
 
-    def _key_left(self) -> CredentialSource | None:
+    def _keys_left(self) -> tuple[CredentialSource, ...]:
+        left = []
         if self._env.get(API_KEY_VARIABLE, "").strip():
-            return CredentialSource.ENV_API_KEY
+            left.append(CredentialSource.ENV_API_KEY)
         config = self._config.load()
         if isinstance(config, Success) and config.unwrap().cloud_api_key is not None:
-            return CredentialSource.CONFIG_API_KEY
-        return None
+            left.append(CredentialSource.CONFIG_API_KEY)
+        return tuple(left)

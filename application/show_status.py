@@ -55,6 +55,9 @@ class CloudView:
 class StatusReport:
     session: SessionView | None
     session_problem: str | None
+    # The token file could not be read (damaged, a symbolic link, unreadable): unlike a
+    # failed refresh, only the user can fix it.
+    token_file_problem: str | None
     # Why the session could not be refreshed, when that was tried and failed.
     refresh_failure: AuthFailure | None
     api_keys: tuple[KeyView, ...]
@@ -69,9 +72,10 @@ class StatusReport:
 
     @property
     def settings_problem(self) -> str | None:
-        """A damaged config.yaml, a bad routing variable or a malformed key: the user must act."""
+        """A damaged config.yaml or token file, a bad routing variable or a malformed key: the
+        user must act."""
         key_problem = next((key.problem for key in self.api_keys if key.problem), None)
-        return self.config_problem or self.flags_problem or key_problem
+        return self.config_problem or self.token_file_problem or self.flags_problem or key_problem
 
     @property
     def key_in_force(self) -> KeyView | None:
@@ -105,6 +109,7 @@ class ShowStatus:
     def execute(self, offline: bool = False) -> Result[StatusReport, AuthFailure]:
         now = self._clock.now()
         session, session_problem = self._session()
+        token_file_problem = session_problem
         refresh_failure: AuthFailure | None = None
         config, config_problem = self._load_config()
         keys, env_key, stored_key = self._keys(config)
@@ -153,6 +158,7 @@ class ShowStatus:
             StatusReport(
                 session=_view(session, now) if session else None,
                 session_problem=session_problem,
+                token_file_problem=token_file_problem,
                 refresh_failure=refresh_failure,
                 api_keys=keys,
                 flags=flags,

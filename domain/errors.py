@@ -311,6 +311,20 @@ class NoApiKeyInput:
 
 
 @dataclass(frozen=True)
+class SeveralKeyLines:
+    """Standard input held more than one non-blank line: which one was meant is a guess."""
+
+    lines: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Standard input holds {self.lines} lines; give exactly one API key "
+            "(`echo KEY | bm cloud api-key save -`)."
+        )
+
+
+@dataclass(frozen=True)
 class InvalidKeyName:
     max_length: int
 
@@ -370,6 +384,7 @@ AuthFailure = (
     | ProjectExists
     | ConfirmationRequired
     | NoApiKeyInput
+    | SeveralKeyLines
     | InvalidKeyName
     | KeyNotSaved
 )

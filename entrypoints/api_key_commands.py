@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from cyclopts import Parameter
-from returns.result import Failure
+from returns.result import Failure, Result, Success
 
 from domain.credentials import API_KEY_VARIABLE
-from domain.errors import NoApiKeyInput
+from domain.errors import AuthFailure, NoApiKeyInput, SeveralKeyLines
 from entrypoints.command_support import prepare
 from entrypoints.console import err, is_terminal, out
 from entrypoints.presenters import EXIT_OK, fail
@@ -19,29 +19,35 @@ from entrypoints.presenters import EXIT_OK, fail
 MAX_STDIN_BYTES = 4096
 
 
-def _read_key(key: str | None) -> str | None:
+def _read_key(key: str | None) -> Result[str, AuthFailure]:
     """The key from the argument, standard input, or a hidden prompt on a terminal."""
     if key is not None and key != "-":
         err(
             "Note: a key typed on the command line lands in shell history; "
             "`bm cloud api-key save` without it prompts with hidden input."
         )
-        return key
+        return _given(key)
     if is_terminal(sys.stdin) and key is None:
         import getpass
 
         try:
-            return getpass.getpass("API key (input is hidden): ")
+            return _given(getpass.getpass("API key (input is hidden): "))
         except (EOFError, OSError):
-            return None
+            return Failure(NoApiKeyInput())
     if is_terminal(sys.stdin):
         err("Reading the key from standard input; end with Ctrl-D.")
     try:
         data = sys.stdin.read(MAX_STDIN_BYTES)
     except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    lines = data.strip().splitlines()
-    return lines[0] if lines else None
+        return Failure(NoApiKeyInput())
+    lines = [line for line in data.splitlines() if line.strip()]
+    if len(lines) > 1:
+        return Failure(SeveralKeyLines(len(lines)))
+    return _given(lines[0] if lines else "")
+
+
+def _given(raw: str) -> Result[str, AuthFailure]:
+    return Success(raw) if raw.strip() else Failure(NoApiKeyInput())
 
 
 def _note_env_override(env: Mapping[str, str]) -> None:
@@ -68,9 +74,9 @@ def save(
     if isinstance(container, int):
         return container
     raw = _read_key(key)
-    if raw is None or not raw.strip():
-        return fail(NoApiKeyInput())
-    result = container.save_api_key().execute(raw, verify=verify)
+    if isinstance(raw, Failure):
+        return fail(raw.failure())
+    result = container.save_api_key().execute(raw.unwrap(), verify=verify)
     if isinstance(result, Failure):
         return fail(result.failure())
     saved = result.unwrap()

@@ -8,6 +8,7 @@ from typing import Annotated
 from cyclopts import Parameter
 from returns.result import Failure, Success
 
+from domain.credentials import CredentialSource
 from domain.errors import (
     ConfirmationRequired,
     CredentialRejected,
@@ -132,12 +133,24 @@ def logout(
         )
     if outcome.key_removed:
         out("The stored API key was removed.")
-    if outcome.key_remaining is not None:
-        out(
-            f"The API key from {outcome.key_remaining.value} remains available for cloud "
-            "project routing (remove it with `bm cloud logout --all` or `bm cloud api-key remove`)."
-        )
+    for source in outcome.keys_remaining:
+        out(_key_left_line(source))
     return EXIT_OK
+
+
+def _key_left_line(source: CredentialSource) -> str:
+    """What stays usable after a logout, and the way to remove it that actually works."""
+    match source:
+        case CredentialSource.ENV_API_KEY:
+            return (
+                f"The API key in {source.value} is still in force for cloud project routing "
+                "(unset that variable to stop using it)."
+            )
+        case _:
+            return (
+                "The API key saved in config.yaml remains available for cloud project routing "
+                "(remove it with `bm cloud logout --all` or `bm cloud api-key remove`)."
+            )
 
 
 def status(

@@ -36,6 +36,7 @@ from domain.errors import (
     ServerError,
     ServiceUnreachable,
     SessionExpired,
+    SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
 )
@@ -83,6 +84,7 @@ def exit_code(failure: AuthFailure) -> int:
             | InvalidProjectName()
             | ConfirmationRequired()
             | NoApiKeyInput()
+            | SeveralKeyLines()
             | InvalidKeyName()
         ):
             return EXIT_USAGE
@@ -157,7 +159,16 @@ def status_dict(
 ) -> dict[str, Any]:
     session = report.session
     key = report.key_in_force
-    cloud: dict[str, Any] = {"checked": report.cloud is not None, "host": cloud_host}
+    # The same keys whether or not the cloud was asked, so scripts can index them blindly.
+    cloud: dict[str, Any] = {
+        "checked": report.cloud is not None,
+        "host": cloud_host,
+        "credential": None,
+        "reachable": None,
+        "latency_ms": None,
+        "subscription": None,
+        "problem": None,
+    }
     if report.cloud is not None:
         result = report.cloud.result
         cloud["credential"] = report.cloud.credential.value

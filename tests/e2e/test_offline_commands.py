@@ -239,12 +239,62 @@ def test_a_damaged_token_file_is_reported_by_status_and_login(bm: BmRunner, tmp_
     assert tokens.read_bytes() == before
 
 
+def test_a_damaged_token_file_fails_status_even_when_an_api_key_works(
+    bm: BmRunner, tmp_path: Path
+) -> None:
+    tokens = _damaged_tokens(tmp_path)
+    for env in ({"BASIC_MEMORY_CLOUD_API_KEY": ENV_KEY}, {}):
+        if not env:
+            assert bm("cloud", "api-key", "save", "-", input=KEY).code == 0
+        status = bm("cloud", "status", "--offline", env=env)
+        assert status.code == 1, status.output
+        assert str(tokens) in status.stdout
+        assert "API key" in status.stdout
+
+
 def test_logout_removes_a_damaged_token_file_and_says_so(bm: BmRunner, tmp_path: Path) -> None:
     tokens = _damaged_tokens(tmp_path)
     run = bm("cloud", "logout")
     assert run.code == 0, run.output
     assert "damaged token file" in run.stdout
     assert not tokens.exists()
+
+
+@pytest.mark.parametrize(
+    "stdin", [f"{KEY}\n{ENV_KEY}\n", f"\n{KEY}\n\n  \n{KEY}\n"], ids=["two-keys", "twice"]
+)
+def test_several_lines_on_stdin_are_refused_not_guessed(
+    bm: BmRunner, tmp_path: Path, stdin: str
+) -> None:
+    run = bm("cloud", "api-key", "save", "-", input=stdin)
+    assert run.code == 2, run.output
+    assert (
+        run.stderr == "Error: Standard input holds 2 lines; give exactly one API key "
+        "(`echo KEY | bm cloud api-key save -`).\n"
+    )
+    assert not (tmp_path / "data" / "config.yaml").exists()
+
+
+def test_blank_lines_around_one_key_are_fine(bm: BmRunner) -> None:
+    run = bm("cloud", "api-key", "save", "-", input=f"\n\n{KEY}\n\n")
+    assert run.code == 0, run.output
+
+
+def test_logout_names_the_way_to_stop_each_key_that_remains(bm: BmRunner) -> None:
+    assert bm("cloud", "api-key", "save", "-", input=KEY).code == 0
+    env = {"BASIC_MEMORY_CLOUD_API_KEY": ENV_KEY}
+    both = bm("cloud", "logout", env=env)
+    assert both.code == 0, both.output
+    assert "BASIC_MEMORY_CLOUD_API_KEY is still in force" in both.stdout
+    assert "unset that variable" in both.stdout
+    assert "saved in config.yaml remains available" in both.stdout
+    everything = bm("cloud", "logout", "--all", "--yes", env=env)
+    assert everything.code == 0, everything.output
+    assert "The stored API key was removed." in everything.stdout
+    assert "unset that variable" in everything.stdout
+    # The saved key is gone, so nothing suggests removing it again.
+    assert "bm cloud logout --all" not in everything.stdout
+    assert ENV_KEY not in everything.output
 
 
 def test_logout_all_needs_yes_outside_a_terminal(bm: BmRunner, tmp_path: Path) -> None:

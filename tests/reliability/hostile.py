@@ -593,10 +593,13 @@ def expected_key(stdin: str) -> str | None:
     """The key a correct `api-key save -` stores for this input, or None if it must refuse.
 
     SPEC §5: `bmc_` then 8+ of [A-Za-z0-9_-], whitespace around it dropped; at most 512
-    characters (README); the first line of standard input is the key.
+    characters (README); standard input must hold exactly one non-blank line, the key
+    (README: several lines are refused, not guessed between).
     """
-    lines = stdin[:MAX_STDIN_CHARS].strip().splitlines()
-    candidate = lines[0].strip() if lines else ""
+    lines = [line for line in stdin[:MAX_STDIN_CHARS].splitlines() if line.strip()]
+    if len(lines) != 1:
+        return None
+    candidate = lines[0].strip()
     return candidate if KEY_RULE.fullmatch(candidate) and len(candidate) <= 512 else None
 
 

@@ -14,6 +14,7 @@ from domain.errors import (
     AccessDenied,
     DeviceCodeExpired,
     LoginTimedOut,
+    MalformedResponse,
     ProviderError,
     ServerError,
     ServiceUnreachable,
@@ -149,8 +150,13 @@ def test_server_errors_are_retried_not_fatal() -> None:
 
 @pytest.mark.parametrize(
     "final",
-    [AccessDenied(), DeviceCodeExpired(), ProviderError("invalid_client", "unknown client")],
-    ids=["denied", "expired", "other-error"],
+    [
+        AccessDenied(),
+        DeviceCodeExpired(),
+        ProviderError("invalid_client", "unknown client"),
+        MalformedResponse("the sign-in service", "the answer has no access_token"),
+    ],
+    ids=["denied", "expired", "other-error", "malformed-answer"],
 )
 def test_final_errors_stop_the_flow_and_save_nothing(final: PollFailure) -> None:
     world = World()

@@ -65,27 +65,39 @@ def test_a_damaged_token_file_is_removed_and_said() -> None:
     assert store.load().unwrap() is None
 
 
+ENV_KEY = {"BASIC_MEMORY_CLOUD_API_KEY": "bmc_envenvenv1234"}
+
+
 @pytest.mark.parametrize(
     ("key", "env", "remaining"),
     [
-        (KEY, {}, CredentialSource.CONFIG_API_KEY),
-        (None, {"BASIC_MEMORY_CLOUD_API_KEY": "bmc_envenvenv1234"}, CredentialSource.ENV_API_KEY),
-        (None, {}, None),
+        (KEY, {}, (CredentialSource.CONFIG_API_KEY,)),
+        (None, ENV_KEY, (CredentialSource.ENV_API_KEY,)),
+        (KEY, ENV_KEY, (CredentialSource.ENV_API_KEY, CredentialSource.CONFIG_API_KEY)),
+        (None, {}, ()),
     ],
-    ids=["config-key", "env-key", "no-key"],
+    ids=["config-key", "env-key", "both", "no-key"],
 )
-def test_the_api_key_remains_and_is_reported(
-    key: SecretStr | None, env: dict[str, str], remaining: CredentialSource | None
+def test_the_api_keys_that_remain_are_reported(
+    key: SecretStr | None, env: dict[str, str], remaining: tuple[CredentialSource, ...]
 ) -> None:
     logout, _, config, _ = _logout(SESSION, key, env)
     outcome = logout.execute().unwrap()
-    assert outcome.key_remaining is remaining
+    assert outcome.keys_remaining == remaining
     assert config.config.cloud_api_key == key
+
+
+def test_all_with_an_environment_key_removes_the_saved_key_and_names_the_variable() -> None:
+    logout, _, config, _ = _logout(SESSION, KEY, ENV_KEY)
+    outcome = logout.execute(remove_api_key=True).unwrap()
+    assert outcome.key_removed
+    assert outcome.keys_remaining == (CredentialSource.ENV_API_KEY,)
+    assert config.config.cloud_api_key is None
 
 
 def test_all_also_removes_the_stored_key() -> None:
     logout, _, config, _ = _logout(SESSION, KEY)
     outcome = logout.execute(remove_api_key=True).unwrap()
     assert outcome.key_removed
-    assert outcome.key_remaining is None
+    assert outcome.keys_remaining == ()
     assert config.config.cloud_api_key is None

@@ -113,6 +113,8 @@ def test_a_damaged_token_file_is_a_problem_not_a_crash() -> None:
     assert report.session_problem is not None
     assert "not valid JSON" in report.session_problem
     assert report.credential is CredentialSource.CONFIG_API_KEY
+    # A working key does not hide it: the user must fix or remove the file.
+    assert report.settings_problem == report.session_problem
 
 
 def test_a_bad_routing_variable_is_reported_and_projects_are_skipped() -> None:

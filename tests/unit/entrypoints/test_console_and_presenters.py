@@ -85,6 +85,7 @@ EXPECTED = {
     "InvalidProjectName": 2,
     "ConfirmationRequired": 2,
     "NoApiKeyInput": 2,
+    "SeveralKeyLines": 2,
     "InvalidKeyName": 2,
 }
 
@@ -103,13 +104,13 @@ def test_settings_that_stop_a_call_are_for_the_user_to_fix_not_a_network_outage(
     assert "try again" in outage.message
 
 
-def _report(offline: bool, key: str | None = None):  # type: ignore[no-untyped-def]
+def _report(offline: bool, key: str | None = None, accept: bool = True):  # type: ignore[no-untyped-def]
     clock = FakeClock()
     tokens = InMemoryTokenStore()
     use_case = ShowStatus(
         InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(key) if key else None)),
         tokens,
-        FakeCloudApi(accepted={key} if key else set()),
+        FakeCloudApi(accepted={key} if key and accept else set()),
         clock,
         {},
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
@@ -143,6 +144,28 @@ def test_status_json_has_stable_keys_and_no_secret() -> None:
     ]
     assert report["cloud"]["subscription"] == "active"
     assert key not in json.dumps(report)
+
+
+@pytest.mark.parametrize("offline_or_failing", ["offline", "rejected", "accepted"])
+def test_the_cloud_object_has_the_same_keys_whether_or_not_it_was_asked(
+    offline_or_failing: str,
+) -> None:
+    key = "bmc_abcdefgh12345678"
+    report = _report(
+        offline=offline_or_failing == "offline", key=key, accept=offline_or_failing != "rejected"
+    )
+    cloud = status_dict(report, None)["cloud"]
+    assert list(cloud) == [
+        "checked",
+        "host",
+        "credential",
+        "reachable",
+        "latency_ms",
+        "subscription",
+        "problem",
+    ]
+    assert cloud["checked"] is (offline_or_failing != "offline")
+    assert (cloud["problem"] is None) is (offline_or_failing != "rejected")
 
 
 def test_status_text_names_the_key_source() -> None:
