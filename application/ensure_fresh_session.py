@@ -20,9 +20,7 @@ class EnsureFreshSession:
 
     Failures: NotLoggedIn (no session), SessionExpired (no refresh token, or the provider
     answered invalid_grant), a network failure (the stored session is kept), or a storage
-    failure. Refresh tokens rotate, so the new pair is written before it is handed out. When
-    the provider refuses the refresh token the session is over (SPEC §3.5): it is stored as
-    ended (`TokenSet.ended`), so later commands neither offer it nor send the token again.
+    failure. Refresh tokens rotate, so the new pair is written before it is handed out.
     """
 
     def __init__(self, tokens: TokenStore, identity: IdentityProvider, clock: Clock) -> None:
@@ -44,8 +42,6 @@ class EnsureFreshSession:
         if not session.can_refresh:
             return Failure(SessionExpired())
 
-        refused: list[SessionExpired] = []
-
         def refresh_unless_done(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
             # Re-read under the lock: another process may have refreshed meanwhile, and
             # a refresh token is single-use, so refreshing again would end the session.
@@ -53,19 +49,9 @@ class EnsureFreshSession:
                 return Failure(NotLoggedIn())
             if not self._needs_refresh(current, replace):
                 return Success(current)
-            refreshed = self._refresh(current)
-            match refreshed:
-                case Failure(SessionExpired() as over) if current.can_refresh:
-                    # Written (the update succeeds) but reported as the failure it is.
-                    refused.append(over)
-                    return Success(current.ended(self._clock.now()))
-                case _:
-                    return refreshed
+            return self._refresh(current)
 
-        updated = self._tokens.update(refresh_unless_done)
-        if refused and isinstance(updated, Success):
-            return Failure(refused[0])
-        return updated
+        return self._tokens.update(refresh_unless_done)
 
     def _needs_refresh(self, session: TokenSet, replace: SecretStr | None) -> bool:
         if not session.is_valid(self._clock.now()):

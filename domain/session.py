@@ -80,19 +80,6 @@ class TokenSet(BaseModel):
     def seconds_left(self, now: float) -> int:
         return max(0, int(self.expires_at - now))
 
-    def ended(self, now: float) -> TokenSet:
-        """The session after the provider refused its refresh token: who it was stays (for
-        status), the refresh token goes and it expires now, so nothing offers it as a
-        credential or sends the dead token again.
-
-        >>> over = TokenSet(access_token=SecretStr("t"), refresh_token=SecretStr("r"), expires_at=9000).ended(5000)
-        >>> (over.refresh_token, over.expires_at, over.state(5000).value)
-        (None, 5000, 'expired')
-        """
-        return self.model_copy(
-            update={"refresh_token": None, "expires_at": min(self.expires_at, int(now))}
-        )
-
 
 def decode_jwt_claims(token: str) -> dict[str, Any]:
     """Read a JWT's claims without verifying it (the server verifies; we only read `exp`).

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
+from adapters.emulator import CloudEmulator, EmulatorSettings
 from tests.e2e.conftest import BmRunner, installed_command
 
 TOKENS = ".cloud_tokens.json"
@@ -175,45 +175,6 @@ def test_refresh_single_flight_across_processes(
     assert emulator.refresh_count() == 1
     for _, stdout in results:
         assert json.loads(stdout)["session"]["state"] == "valid"
-
-
-def test_a_refused_refresh_ends_the_session_for_every_later_command(
-    bm: BmRunner, emulator: CloudEmulator, cloud_env: dict[str, str], tmp_path: Path
-) -> None:
-    """The server ended the session (here: another client used the stored refresh token
-    first, so bm's use of it is a reuse); the first command that needs a refresh learns it,
-    and later ones neither offer nor resend it."""
-    assert login(emulator, cloud_env, email="alice@example.com")[0] == 0
-    tokens = tmp_path / "data" / TOKENS
-    stored = json.loads(tokens.read_text())
-    stolen = httpx.post(
-        f"{emulator.base_url}/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": stored["refresh_token"],
-            "client_id": DEFAULT_CLIENT_ID,
-        },
-    )
-    assert stolen.status_code == 200
-    stored["expires_at"] = int(time.time()) - 5
-    tokens.write_text(json.dumps(stored))
-    assert bm("project", "add", "notes", str(tmp_path), env=cloud_env).code == 0
-
-    first = bm("cloud", "status", env=cloud_env)
-    assert first.code == 1, first.output
-    assert "Your session has expired. Run `bm cloud login`." in first.output
-    refused = [e for e in emulator.request_log() if e.grant_type == "refresh_token"]
-    assert [e.error for e in refused] == [None, "invalid_grant"]
-
-    later = bm("cloud", "status", "--json", env=cloud_env)
-    assert json.loads(later.stdout)["session"]["can_refresh"] is False
-    routed = bm("project", "set-cloud", "notes", env=cloud_env)
-    assert routed.code == 1, routed.output
-    assert "no credential" in routed.stderr
-    # Nothing sent the dead refresh token again.
-    assert len([e for e in emulator.request_log() if e.grant_type == "refresh_token"]) == 2
-    assert json.loads(tokens.read_text())["email"] == "alice@example.com"
-    assert json.loads(tokens.read_text())["refresh_token"] is None
 
 
 def test_api_key_create_then_accepted_by_the_cloud(
