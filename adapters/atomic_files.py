@@ -6,6 +6,7 @@ import errno
 import os
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -21,8 +22,9 @@ LOCK_SUFFIX = ".lock"
 
 ReadFailure = CorruptFile | FileAccessError
 LockFailure = LockTimeout | FileAccessError
-# A locked read-modify-write takes milliseconds; a lock still held after this long means
-# another command is in the middle of something slower, and the person should hear of it.
+# A locked read-modify-write of config.yaml takes milliseconds, a token refresh or revocation
+# under the lock a network round trip; still held after this long, the person should hear
+# what the command is waiting for.
 LOCK_NOTICE_AFTER_SECONDS = 0.5
 LockWaitNotice = Callable[[Path, float], None]
 
@@ -211,6 +213,7 @@ def locked(
         yield Failure(FileAccessError(str(path.parent), describe_os_error(error)))
         return
     lock = FileLock(lock_path, timeout=timeout, mode=PRIVATE_FILE_MODE)
+    deadline = time.monotonic() + timeout
     try:
         first_try = min(timeout, LOCK_NOTICE_AFTER_SECONDS) if on_wait else timeout
         try:
@@ -218,8 +221,10 @@ def locked(
         except Timeout:
             if first_try >= timeout or on_wait is None:
                 raise
-            on_wait(lock_path, timeout - first_try)
-            lock.acquire(timeout=timeout - first_try)
+            # A notice that cannot be shown (stderr closed) must not fail the command.
+            with suppress(OSError):
+                on_wait(lock_path, max(0.0, deadline - time.monotonic()))
+            lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
     except Timeout:
         yield Failure(LockTimeout(str(lock_path), timeout))
         return

@@ -226,7 +226,8 @@ def send(
         return Failure(ServiceUnreachable(service, "the request could not be encoded"))
     except (httpx.InvalidURL, UnicodeError):
         # A host name httpx cannot encode (IDNA errors are UnicodeErrors), say "https://xn--".
-        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL))
+        # The URL came from this machine's settings; retrying cannot help.
+        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
 
 
 def _read_capped(
@@ -332,18 +333,18 @@ class SharedClient:
     def __init__(self, timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> None:
         self._timeout = timeout
         self._client: httpx.Client | None = None
-        self._unusable = False
 
     def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
-        """The client, or why the environment's settings prevent one (named for `service`)."""
-        if self._client is None and not self._unusable:
+        """The client, or why the environment's settings prevent one (named for `service`).
+
+        A failure is not remembered: a long-lived caller (a library user) gets a client as
+        soon as the settings are fixed, say once a replaced certificate file is back.
+        """
+        if self._client is None:
             built = client_for(service, self._timeout)
             if isinstance(built, Failure):
-                self._unusable = True
                 return built
             self._client = built.unwrap()
-        if self._client is None:
-            return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True))
         return Success(self._client)
 
     def close(self) -> None:

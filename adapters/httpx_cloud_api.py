@@ -48,8 +48,11 @@ OAUTH_SESSION = describe_source(CredentialSource.OAUTH_SESSION)
 
 
 class HttpxCloudApi:
-    """The real cloud API; pass `client` (an httpx.Client or a
-    SharedClient) to share one (its owner closes it)."""
+    """The real cloud API, over HTTPS.
+
+    Pass `client` (an httpx.Client or a SharedClient) to share one; its owner closes it, and
+    its timeout then applies instead of `timeout`.
+    """
 
     def __init__(
         self,

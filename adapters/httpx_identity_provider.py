@@ -68,8 +68,11 @@ _OAuthFailure = ProviderError | ServerError | MalformedResponse
 
 
 class HttpxIdentityProvider:
-    """The real identity provider; pass `client` (an httpx.Client or a
-    SharedClient) to share one (its owner closes it)."""
+    """The real identity provider, over HTTPS.
+
+    Pass `client` (an httpx.Client or a SharedClient) to share one; its owner closes it, and
+    its timeout then applies instead of `timeout`.
+    """
 
     def __init__(
         self,

@@ -38,6 +38,12 @@ _KNOWN_FIELDS = (
 _OPTIONAL_TEXT = ("user_id", "email", "session_id")
 
 
+# A refresh or a revocation runs under the lock (single flight), and one HTTP call may take up
+# to connect 5 s + write 10 s + read 15 s: a command waiting for that lock must outlast it, or
+# it would give up while the holder is doing exactly what it was waiting for.
+TOKEN_LOCK_TIMEOUT_SECONDS = 45.0
+
+
 class JsonFileTokenStore:
     """The OAuth session as a JSON object in a private file.
 
@@ -46,7 +52,10 @@ class JsonFileTokenStore:
     """
 
     def __init__(
-        self, path: Path, lock_timeout: float = 10.0, on_lock_wait: LockWaitNotice | None = None
+        self,
+        path: Path,
+        lock_timeout: float = TOKEN_LOCK_TIMEOUT_SECONDS,
+        on_lock_wait: LockWaitNotice | None = None,
     ) -> None:
         self._path = path
         self._lock_timeout = lock_timeout

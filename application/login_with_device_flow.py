@@ -152,6 +152,10 @@ class LoginWithDeviceFlow:
                     schedule = after(schedule, PollOutcome.PENDING)
                 case SlowDown():
                     schedule = after(schedule, PollOutcome.SLOW_DOWN)
+                case ServiceUnreachable(settings=True) as final:
+                    # This machine's settings stopped the call: waiting cannot fix them.
+                    self._display.finish()
+                    return Failure(final)
                 case ServiceUnreachable() | ServerError() as problem:
                     # The network or the server's health: worth waiting out (SPEC §3.3).
                     schedule = after(schedule, PollOutcome.TRANSPORT_ERROR)

@@ -250,8 +250,8 @@ class LockTimeout:
     @property
     def message(self) -> str:
         return (
-            f"Another bm command has held {self.path} for over {self.seconds:g}s; if none "
-            "is running, delete that lock file and retry."
+            f"Another bm command has held {self.path} for over {self.seconds:g}s; let it "
+            "finish (or stop it) and retry."
         )
 
 
@@ -320,7 +320,7 @@ class SeveralKeyLines:
     def message(self) -> str:
         return (
             f"Standard input holds {self.lines} lines; give exactly one API key "
-            "(`echo KEY | bm cloud api-key save -`)."
+            "(`bm cloud api-key save` prompts for it, or `bm cloud api-key save - < FILE`)."
         )
 
 

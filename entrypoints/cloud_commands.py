@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, assert_never
 
 from cyclopts import Parameter
 from returns.result import Failure, Success
@@ -146,11 +146,15 @@ def _key_left_line(source: CredentialSource) -> str:
                 f"The API key in {source.value} is still in force for cloud project routing "
                 "(unset that variable to stop using it)."
             )
-        case _:
+        case CredentialSource.CONFIG_API_KEY:
             return (
                 "The API key saved in config.yaml remains available for cloud project routing "
                 "(remove it with `bm cloud logout --all` or `bm cloud api-key remove`)."
             )
+        case CredentialSource.OAUTH_SESSION | CredentialSource.GIVEN_API_KEY:
+            raise AssertionError(f"logout never leaves a {source.value} behind")
+        case _:
+            assert_never(source)
 
 
 def status(

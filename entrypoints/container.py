@@ -155,8 +155,8 @@ class Container(containers.DeclarativeContainer):
     )
     endpoints = providers.Singleton(_endpoints, env, config)
 
-    # One client for the sign-in service and the cloud API: one TLS set-up per command. It
-    # lives as long as the process (a command), which closes its connections on exit.
+    # One client for the sign-in service and the cloud API: one TLS set-up per command. A
+    # command's process closes it on exit; the library API closes it after each call.
     http_client: providers.Singleton[SharedClient] = providers.Singleton(
         deferred("adapters.http_transport:SharedClient")
     )

@@ -36,10 +36,16 @@ def cloud_auth(
 ) -> BasicMemoryCloudAuth:
     """An `httpx.Auth` for one project (API key first) or, without a project, for global
     operations (OAuth session first). Raises CloudAuthError when no credential is usable."""
-    obtain: ObtainCredential = build_container(env).obtain_credential()
+    container = build_container(env)
+    obtain: ObtainCredential = container.obtain_credential()
 
     def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
-        return obtain.execute(project, rejected)
+        try:
+            return obtain.execute(project, rejected)
+        finally:
+            # An auth object can live as long as the program: do not keep a connection
+            # from an occasional refresh open in between (the next one opens its own).
+            container.http_client().close()
 
     return BasicMemoryCloudAuth(supply)
 
@@ -47,7 +53,11 @@ def cloud_auth(
 def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRoute:
     """Where `project`'s work goes (SPEC §5), with the reason; raises CloudAuthError for a
     conflicting or invalid setting, or a cloud route without a usable credential."""
-    resolved = build_container(env).resolve_route().execute(project)
+    container = build_container(env)
+    try:
+        resolved = container.resolve_route().execute(project)
+    finally:
+        container.http_client().close()
     if isinstance(resolved, Failure):
         raise CloudAuthError(resolved.failure())
     return resolved.unwrap()

@@ -181,7 +181,10 @@ def status_dict(
             )
         else:
             failure = result.failure()
-            reachable = not isinstance(failure, ServiceUnreachable)
+            # None when this machine's settings stopped the call before it started.
+            reachable: bool | None = not isinstance(failure, ServiceUnreachable)
+            if isinstance(failure, ServiceUnreachable) and failure.settings:
+                reachable = None
             subscription = "required" if isinstance(failure, SubscriptionRequired) else "unknown"
             cloud.update(
                 reachable=reachable,

@@ -270,7 +270,7 @@ def test_several_lines_on_stdin_are_refused_not_guessed(
     assert run.code == 2, run.output
     assert (
         run.stderr == "Error: Standard input holds 2 lines; give exactly one API key "
-        "(`echo KEY | bm cloud api-key save -`).\n"
+        "(`bm cloud api-key save` prompts for it, or `bm cloud api-key save - < FILE`).\n"
     )
     assert not (tmp_path / "data" / "config.yaml").exists()
 
@@ -337,3 +337,17 @@ def test_unusable_certificate_settings_are_for_the_user_to_fix(
     assert "SSL_CERT_FILE" in run.output
     assert "try again" not in run.output
     assert ENV_KEY not in run.output
+
+
+def test_status_json_does_not_call_a_cloud_it_never_tried_unreachable(
+    bm: BmRunner, tmp_path: Path
+) -> None:
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("not a certificate\n")
+    env = {"SSL_CERT_FILE": str(not_a_certificate), "BASIC_MEMORY_CLOUD_API_KEY": ENV_KEY}
+    run = bm("cloud", "status", "--json", env=env)
+    assert run.code == 1, run.output
+    cloud = json.loads(run.stdout)["cloud"]
+    assert cloud["checked"] is True
+    assert cloud["reachable"] is None
+    assert "SSL_CERT_FILE" in cloud["problem"]

@@ -16,7 +16,7 @@ from tests.reliability.harness import EXIT_USER_MUST_ACT, REPO, Run, Workspace
 # The stores' lock timeout; the CLI offers no way to shorten it, so the live-holder probe
 # waits it out once.
 DEFAULT_LOCK_TIMEOUT = 10.0
-LOCK_TIMEOUT_ADVICE = ("Another bm command has held", "delete that lock file and retry")
+LOCK_TIMEOUT_ADVICE = ("Another bm command has held", "let it finish (or stop it) and retry")
 
 _HOLD_LOCK = """
 import sys, time

@@ -204,8 +204,22 @@ def test_waiting_on_a_held_lock_is_told_once_with_the_time_left(
     with locked(target, 5.0, lambda *told: notices.append(told)) as lock:
         waited = time.monotonic() - started
         assert lock == Success(None)
-    assert notices == [(lock_path_for(target), 5.0 - LOCK_NOTICE_AFTER_SECONDS)]
+    [(told_lock, seconds_left)] = notices
+    assert told_lock == lock_path_for(target)
+    assert 5.0 - LOCK_NOTICE_AFTER_SECONDS - 1.0 < seconds_left <= 5.0 - LOCK_NOTICE_AFTER_SECONDS
     assert waited >= LOCK_NOTICE_AFTER_SECONDS
+
+
+def test_a_notice_that_cannot_be_shown_does_not_fail_the_lock(
+    held_for: Callable[[float], Path],
+) -> None:
+    target = held_for(LOCK_NOTICE_AFTER_SECONDS * 2)
+
+    def closed_stderr(lock: Path, seconds_left: float) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with locked(target, 5.0, closed_stderr) as lock:
+        assert lock == Success(None)
 
 
 def test_the_notice_does_not_change_the_timeout(held_for: Callable[[float], Path]) -> None:

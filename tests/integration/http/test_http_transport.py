@@ -198,3 +198,21 @@ def test_unusable_settings_are_reported_to_each_service_that_asks(
         answer = ServiceConnection(service, server.base_url, shared).request("GET", "/a")
         assert answer.failure() == ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True)
     assert server.received == []
+    # Not remembered: once the settings are fixed, the same shared client works.
+    monkeypatch.delenv("SSL_CERT_FILE")
+    server.script("/a", Answer(200, {}))
+    assert (
+        ServiceConnection(SERVICE, server.base_url, shared).request("GET", "/a").unwrap().status
+        == 200
+    )
+    shared.close()
+
+
+def test_the_token_lock_outlasts_a_refresh_made_under_it() -> None:
+    """Refresh and revoke run under the token file's lock: a command waiting for that lock
+    must not give up while one HTTP call of the holder may still be running."""
+    from adapters.json_file_token_store import TOKEN_LOCK_TIMEOUT_SECONDS
+
+    phases = (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.read)
+    assert all(phase is not None for phase in phases)
+    assert sum(phase for phase in phases if phase is not None) < TOKEN_LOCK_TIMEOUT_SECONDS

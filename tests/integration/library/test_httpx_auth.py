@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +140,41 @@ def test_route_for_follows_the_routing_variables(
     local = route_for("research", {**env, "BASIC_MEMORY_FORCE_LOCAL": "1"})
     assert local.route is Route.LOCAL
     assert local.reason == "BASIC_MEMORY_FORCE_LOCAL is on"
+
+
+_REFRESH_THREE_TIMES = """
+import gc, json, sys, warnings
+import httpx
+from entrypoints.library import cloud_auth
+env = json.loads(sys.argv[1])
+warnings.simplefilter("always", ResourceWarning)
+with warnings.catch_warnings(record=True) as caught:
+    for _ in range(3):
+        auth = cloud_auth(env=env)
+        auth._supplier(None)  # noqa: SLF001 - one supply, as a request would; refreshes
+        del auth
+    gc.collect()
+print(json.dumps([str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]))
+"""
+
+
+def test_refreshes_through_the_library_leave_no_connection_open(
+    emulator: CloudEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """An auth object may live long; each supply closes what its refresh opened."""
+    _sign_in(emulator, tmp_path)
+    stored = json.loads((tmp_path / ".cloud_tokens.json").read_text())
+    stored["expires_at"] = int(time.time()) - 5
+    (tmp_path / ".cloud_tokens.json").write_text(json.dumps(stored))
+    emulator.set_token_ttl(30.0)  # shorter than the leeway: every supply refreshes
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", _REFRESH_THREE_TIMES, json.dumps(env)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert emulator.refresh_count() == 3
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -155,8 +155,9 @@ def test_server_errors_are_retried_not_fatal() -> None:
         DeviceCodeExpired(),
         ProviderError("invalid_client", "unknown client"),
         MalformedResponse("the sign-in service", "the answer has no access_token"),
+        ServiceUnreachable("the sign-in service", "check SSL_CERT_FILE", settings=True),
     ],
-    ids=["denied", "expired", "other-error", "malformed-answer"],
+    ids=["denied", "expired", "other-error", "malformed-answer", "unusable-settings"],
 )
 def test_final_errors_stop_the_flow_and_save_nothing(final: PollFailure) -> None:
     world = World()
