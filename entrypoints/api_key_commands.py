@@ -10,7 +10,7 @@ from cyclopts import Parameter
 from returns.result import Failure, Result, Success
 
 from domain.credentials import API_KEY_VARIABLE
-from domain.errors import AuthFailure, NoApiKeyInput, SeveralKeyLines
+from domain.errors import AuthFailure, InvalidApiKey, NoApiKeyInput, SeveralKeyLines
 from entrypoints.command_support import prepare
 from entrypoints.console import err, is_terminal, out
 from entrypoints.presenters import EXIT_OK, fail
@@ -37,9 +37,12 @@ def _read_key(key: str | None) -> Result[str, AuthFailure]:
     if is_terminal(sys.stdin):
         err("Reading the key from standard input; end with Ctrl-D.")
     try:
-        data = sys.stdin.read(MAX_STDIN_BYTES)
+        data = sys.stdin.read(MAX_STDIN_BYTES + 1)
     except (OSError, ValueError, UnicodeDecodeError):
         return Failure(NoApiKeyInput())
+    if len(data) > MAX_STDIN_BYTES:
+        # Not a key (at most 512 characters), and what follows unread could be another one.
+        return Failure(InvalidApiKey(f"standard input holds over {MAX_STDIN_BYTES} characters"))
     lines = [line for line in data.splitlines() if line.strip()]
     if len(lines) > 1:
         return Failure(SeveralKeyLines(len(lines)))

@@ -275,6 +275,14 @@ def test_several_lines_on_stdin_are_refused_not_guessed(
     assert not (tmp_path / "data" / "config.yaml").exists()
 
 
+def test_a_second_key_beyond_what_is_read_is_not_missed(bm: BmRunner, tmp_path: Path) -> None:
+    run = bm("cloud", "api-key", "save", "-", input=f"{KEY}\n" + " " * 5000 + f"\n{ENV_KEY}\n")
+    assert run.code == 1, run.output
+    assert "over 4096 characters" in run.stderr
+    assert KEY not in run.output
+    assert not (tmp_path / "data" / "config.yaml").exists()
+
+
 def test_blank_lines_around_one_key_are_fine(bm: BmRunner) -> None:
     run = bm("cloud", "api-key", "save", "-", input=f"\n\n{KEY}\n\n")
     assert run.code == 0, run.output

@@ -558,7 +558,7 @@ def _symlinked_config(sandbox: Sandbox, figures: HostileFigures) -> list[str]:
 # -- hostile keys ------------------------------------------------------------------------------
 
 KEY_RULE = re.compile(r"bmc_[A-Za-z0-9_-]{8,}", re.ASCII)
-MAX_STDIN_CHARS = 4096  # entrypoints/api_key_commands.py reads at most this much
+MAX_STDIN_CHARS = 4096  # entrypoints/api_key_commands.py refuses standard input longer than this
 HOSTILE_KEY_PIECES = [
     "\x00",
     "\x1b[31m",
@@ -596,7 +596,9 @@ def expected_key(stdin: str) -> str | None:
     characters (README); standard input must hold exactly one non-blank line, the key
     (README: several lines are refused, not guessed between).
     """
-    lines = [line for line in stdin[:MAX_STDIN_CHARS].splitlines() if line.strip()]
+    if len(stdin) > MAX_STDIN_CHARS:
+        return None  # more than any key: refused whole, whatever comes first
+    lines = [line for line in stdin.splitlines() if line.strip()]
     if len(lines) != 1:
         return None
     candidate = lines[0].strip()
