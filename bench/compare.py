@@ -12,16 +12,14 @@ not move with the machine's load, so a difference of a few percent is real. Need
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from startup import KEY, count_instructions
+from startup import KEY, count_instructions, write_logged_in
 
 # Runs `bm ARGS...` from the tree given first, with this interpreter's libraries.
 RUNNER = """
@@ -31,24 +29,6 @@ sys.argv = ["bm", *sys.argv[2:]]
 from entrypoints.main import main
 main()
 """
-
-
-def write_logged_in(folder: Path) -> None:
-    folder.mkdir(mode=0o700)
-    tokens = {
-        "access_token": "opaque-bench-token",
-        "refresh_token": "opaque-bench-refresh",
-        "expires_at": int(time.time()) + 86400,
-        "token_type": "Bearer",
-        "email": "bench@example.com",
-    }
-    (folder / ".cloud_tokens.json").write_text(json.dumps(tokens))
-    (folder / ".cloud_tokens.json").chmod(0o600)
-    (folder / "config.yaml").write_text(
-        f"cloud_api_key: {KEY}\nprojects:\n  notes: {{path: /tmp/n, mode: local}}\n"
-        "  research: {path: /tmp/r, mode: cloud}\n"
-    )
-    (folder / "config.yaml").chmod(0o600)
 
 
 def main() -> None:

@@ -118,6 +118,26 @@ def run_case(
     return figure
 
 
+def write_logged_in(folder: Path) -> None:
+    """A data folder with a valid session (offline: its tokens are never sent), a saved key
+    and two projects."""
+    folder.mkdir(mode=0o700)
+    tokens = {
+        "access_token": "opaque-bench-token",
+        "refresh_token": "opaque-bench-refresh",
+        "expires_at": int(time.time()) + 86400,
+        "token_type": "Bearer",
+        "email": "bench@example.com",
+    }
+    (folder / ".cloud_tokens.json").write_text(json.dumps(tokens))
+    (folder / ".cloud_tokens.json").chmod(0o600)
+    (folder / "config.yaml").write_text(
+        f"cloud_api_key: {KEY}\nprojects:\n  notes: {{path: /tmp/n, mode: local}}\n"
+        "  research: {path: /tmp/r, mode: cloud}\n"
+    )
+    (folder / "config.yaml").chmod(0o600)
+
+
 def write_session(folder: Path, issued: dict[str, object]) -> None:
     """An OAuth session file, as `bm cloud login` would leave it."""
     folder.mkdir(mode=0o700)
@@ -203,22 +223,7 @@ def main() -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith("BASIC_MEMORY_")}
         logged_out = dict(base, BASIC_MEMORY_CONFIG_DIR=f"{folder}/out", HOME=folder)
         logged_in = dict(base, BASIC_MEMORY_CONFIG_DIR=f"{folder}/in", HOME=folder)
-        data = Path(folder, "in")
-        data.mkdir(mode=0o700)
-        tokens = {
-            "access_token": "opaque-bench-token",
-            "refresh_token": "opaque-bench-refresh",
-            "expires_at": int(time.time()) + 86400,
-            "token_type": "Bearer",
-            "email": "bench@example.com",
-        }
-        (data / ".cloud_tokens.json").write_text(json.dumps(tokens))
-        (data / ".cloud_tokens.json").chmod(0o600)
-        (data / "config.yaml").write_text(
-            f"cloud_api_key: {KEY}\nprojects:\n  notes: {{path: /tmp/n, mode: local}}\n"
-            "  research: {path: /tmp/r, mode: cloud}\n"
-        )
-        (data / "config.yaml").chmod(0o600)
+        write_logged_in(Path(folder, "in"))
         bm = str(BIN / "bm")
         runs = args.runs
         cyclopts_only = "reference: import cyclopts"
