@@ -215,16 +215,16 @@ def locked(
     lock = FileLock(lock_path, timeout=timeout, mode=PRIVATE_FILE_MODE)
     deadline = time.monotonic() + timeout
     try:
-        first_try = min(timeout, LOCK_NOTICE_AFTER_SECONDS) if on_wait else timeout
-        try:
-            lock.acquire(timeout=first_try)
-        except Timeout:
-            if first_try >= timeout or on_wait is None:
-                raise
-            # A notice that cannot be shown (stderr closed) must not fail the command.
-            with suppress(OSError):
-                on_wait(lock_path, max(0.0, deadline - time.monotonic()))
-            lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        if on_wait is None or timeout <= LOCK_NOTICE_AFTER_SECONDS:
+            lock.acquire(timeout=timeout)
+        else:
+            try:
+                lock.acquire(timeout=LOCK_NOTICE_AFTER_SECONDS)
+            except Timeout:
+                # A notice that cannot be shown (stderr closed) must not fail the command.
+                with suppress(OSError):
+                    on_wait(lock_path, max(0.0, deadline - time.monotonic()))
+                lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
     except Timeout:
         yield Failure(LockTimeout(str(lock_path), timeout))
         return

@@ -327,12 +327,15 @@ class SharedClient:
     Sharing it gives one connection pool and one TLS set-up per process: loading the CA
     certificates is the costliest step of building a client (tens of milliseconds), and a
     login or a refresh followed by a cloud call would otherwise pay it twice. Its timeout
-    applies to every service that uses it. Whoever makes it closes it.
+    applies to every service that uses it. Whoever makes it closes it. `client` wraps one
+    already built.
     """
 
-    def __init__(self, timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, timeout: TimeoutSetting = DEFAULT_TIMEOUT, client: httpx.Client | None = None
+    ) -> None:
         self._timeout = timeout
-        self._client: httpx.Client | None = None
+        self._client = client
 
     def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
         """The client, or why the environment's settings prevent one (named for `service`).
@@ -370,15 +373,9 @@ class ServiceConnection:
     ) -> None:
         self._service = service
         self._base = checked_base_url(service, base_url)
+        # Only a client built here is closed here; a given one belongs to its maker.
         self._owns_client = client is None
-        self._source: SharedClient | _Given
-        match client:
-            case None:
-                self._source = SharedClient(timeout)
-            case SharedClient():
-                self._source = client
-            case _:
-                self._source = _Given(client)
+        self._source = client if isinstance(client, SharedClient) else SharedClient(timeout, client)
 
     def request(
         self,
@@ -408,16 +405,3 @@ class ServiceConnection:
     def close(self) -> None:
         if self._owns_client:
             self._source.close()
-
-
-class _Given:
-    """A client the caller built and will close."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
-        return Success(self._client)
-
-    def close(self) -> None:
-        """Not ours to close."""

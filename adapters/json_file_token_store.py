@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,7 @@ from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
 from adapters.atomic_files import (
+    LockFailure,
     LockWaitNotice,
     ReadFailure,
     describe_os_error,
@@ -70,7 +72,7 @@ class JsonFileTokenStore:
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         """Replace the session; a damaged file is reported, not silently overwritten."""
-        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
+        with self._locked() as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             current = self._read()
@@ -87,7 +89,7 @@ class JsonFileTokenStore:
             if last_look is not None:
                 last_look(None)
             return Success(False)
-        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
+        with self._locked() as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             if last_look is not None:
@@ -104,7 +106,7 @@ class JsonFileTokenStore:
     def update(
         self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
     ) -> Result[TokenSet, AuthFailure]:
-        with locked(self._path, self._lock_timeout, self._on_lock_wait) as lock:
+        with self._locked() as lock:
             if not is_successful(lock):
                 return Failure(lock.failure())
             current = self._read()
@@ -119,6 +121,9 @@ class JsonFileTokenStore:
             if not is_successful(written):
                 return Failure(written.failure())
             return Success(after)
+
+    def _locked(self) -> AbstractContextManager[Result[None, LockFailure]]:
+        return locked(self._path, self._lock_timeout, self._on_lock_wait)
 
     def _read(self) -> Result[TokenSet | None, ReadFailure]:
         return (

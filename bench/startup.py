@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -229,95 +230,36 @@ def main() -> None:
         cyclopts_only = "reference: import cyclopts"
         offline_libraries = "reference: libraries of an offline command"
         six_libraries = "reference: import the six runtime libraries"
+        # Every case runs `runs` times (and once under callgrind with --instructions).
+        case = partial(run_case, runs=runs, instructions=counted)
+        offline = partial(case, target_ms=180, target_mb=45, libraries=offline_libraries)
         figures = [
-            run_case(
-                "python -c pass (floor)",
-                [sys.executable, "-c", "pass"],
-                base,
-                runs,
-                instructions=counted,
-            ),
-            run_case(
-                cyclopts_only,
-                [sys.executable, "-c", "import cyclopts"],
-                base,
-                runs,
-                instructions=counted,
-            ),
-            run_case(
-                offline_libraries,
-                [sys.executable, "-c", OFFLINE_LIBRARIES],
-                base,
-                runs,
-                instructions=counted,
-            ),
-            run_case(
-                six_libraries,
-                [sys.executable, "-c", SIX_LIBRARIES],
-                base,
-                runs,
-                instructions=counted,
-            ),
-            run_case(
-                "bm --version",
-                [bm, "--version"],
-                logged_out,
-                runs,
-                target_ms=100,
-                instructions=counted,
-            ),
-            run_case(
-                "bm --help",
-                [bm, "--help"],
-                logged_out,
-                runs,
-                target_ms=100,
-                libraries=cyclopts_only,
-                instructions=counted,
-            ),
-            run_case(
+            case("python -c pass (floor)", [sys.executable, "-c", "pass"], base),
+            case(cyclopts_only, [sys.executable, "-c", "import cyclopts"], base),
+            case(offline_libraries, [sys.executable, "-c", OFFLINE_LIBRARIES], base),
+            case(six_libraries, [sys.executable, "-c", SIX_LIBRARIES], base),
+            case("bm --version", [bm, "--version"], logged_out, target_ms=100),
+            case("bm --help", [bm, "--help"], logged_out, target_ms=100, libraries=cyclopts_only),
+            offline(
                 "bm cloud status --offline (logged out)",
                 [bm, "cloud", "status", "--offline"],
                 logged_out,
-                runs,
-                target_ms=180,
-                target_mb=45,
-                libraries=offline_libraries,
-                instructions=counted,
                 expect=1,
             ),
-            run_case(
+            offline(
                 "bm cloud status --offline (logged in)",
                 [bm, "cloud", "status", "--offline"],
                 logged_in,
-                runs,
-                target_ms=180,
-                target_mb=45,
-                libraries=offline_libraries,
-                instructions=counted,
             ),
-            run_case(
+            offline(
                 "bm cloud api-key save (stdin)",
                 [bm, "cloud", "api-key", "save"],
                 logged_out,
-                runs,
                 stdin=KEY + "\n",
-                target_ms=180,
-                target_mb=45,
-                libraries=offline_libraries,
-                instructions=counted,
             ),
-            run_case(
-                "bm project list",
-                [bm, "project", "list"],
-                logged_in,
-                runs,
-                target_ms=180,
-                target_mb=45,
-                libraries=offline_libraries,
-                instructions=counted,
-            ),
+            offline("bm project list", [bm, "project", "list"], logged_in),
         ]
+        online_case = partial(case, target_ms=250, libraries=six_libraries)
         login: dict[str, float] | None = None
         if not args.offline_only:
             from adapters.emulator import CloudEmulator, EmulatorSettings
@@ -331,15 +273,7 @@ def main() -> None:
                     BASIC_MEMORY_CLOUD_API_KEY=str(api_key),
                 )
                 figures.append(
-                    run_case(
-                        "bm cloud status (emulator)",
-                        [bm, "cloud", "status"],
-                        online,
-                        runs,
-                        target_ms=250,
-                        libraries=six_libraries,
-                        instructions=counted,
-                    )
+                    online_case("bm cloud status (emulator)", [bm, "cloud", "status"], online)
                 )
             # Tokens that live less than the expiry leeway: every status refreshes the session
             # with the sign-in service, then asks the cloud (two services, one HTTP client).
@@ -354,14 +288,10 @@ def main() -> None:
                 write_session(Path(folder, "refresh"), emulator.issue_session("alice@example.com"))
                 before = emulator.refresh_count()
                 figures.append(
-                    run_case(
+                    online_case(
                         "bm cloud status (emulator, refreshing)",
                         [bm, "cloud", "status"],
                         refreshing,
-                        runs,
-                        target_ms=250,
-                        libraries=six_libraries,
-                        instructions=counted,
                     )
                 )
                 if emulator.refresh_count() - before < runs:

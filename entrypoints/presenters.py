@@ -181,10 +181,14 @@ def status_dict(
             )
         else:
             failure = result.failure()
-            # None when this machine's settings stopped the call before it started.
-            reachable: bool | None = not isinstance(failure, ServiceUnreachable)
-            if isinstance(failure, ServiceUnreachable) and failure.settings:
-                reachable = None
+            reachable: bool | None
+            match failure:
+                case ServiceUnreachable(settings=True):
+                    reachable = None  # this machine's settings stopped the call before it began
+                case ServiceUnreachable():
+                    reachable = False
+                case _:
+                    reachable = True
             subscription = "required" if isinstance(failure, SubscriptionRequired) else "unknown"
             cloud.update(
                 reachable=reachable,
