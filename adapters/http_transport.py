@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -322,20 +323,26 @@ def json_object(service: str, reply: Reply) -> Result[dict[str, Any], MalformedR
 
 
 class SharedClient:
-    """One HTTP client, built on first use, for every service a command talks to.
+    """One HTTP client per thread, built on first use, for every service a command talks to.
 
-    Sharing it gives one connection pool and one TLS set-up per process: loading the CA
+    Sharing it gives one connection pool and one TLS set-up per command: loading the CA
     certificates is the costliest step of building a client (tens of milliseconds), and a
     login or a refresh followed by a cloud call would otherwise pay it twice. Its timeout
     applies to every service that uses it. Whoever makes it closes it. `client` wraps one
-    already built.
+    already built (shared by every thread: its maker owns it).
+
+    Each thread gets a client of its own, and `close` closes only the calling thread's: a
+    library program shares one auth object between threads, and a client closed by one
+    thread's credential lookup while another thread's refresh is in flight would lose the
+    rotated refresh token, and with it the session.
     """
 
     def __init__(
         self, timeout: TimeoutSetting = DEFAULT_TIMEOUT, client: httpx.Client | None = None
     ) -> None:
         self._timeout = timeout
-        self._client = client
+        self._given = client
+        self._mine = threading.local()
 
     def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
         """The client, or why the environment's settings prevent one (named for `service`).
@@ -343,17 +350,25 @@ class SharedClient:
         A failure is not remembered: a long-lived caller (a library user) gets a client as
         soon as the settings are fixed, say once a replaced certificate file is back.
         """
-        if self._client is None:
+        if self._given is not None:
+            return Success(self._given)
+        client: httpx.Client | None = getattr(self._mine, "client", None)
+        if client is None:
             built = client_for(service, self._timeout)
             if isinstance(built, Failure):
                 return built
-            self._client = built.unwrap()
-        return Success(self._client)
+            client = self._mine.client = built.unwrap()
+        return Success(client)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._given is not None:
+            self._given.close()
+            self._given = None
+            return
+        client: httpx.Client | None = getattr(self._mine, "client", None)
+        if client is not None:
+            self._mine.client = None
+            client.close()
 
 
 class ServiceConnection:

@@ -30,7 +30,11 @@ class BasicMemoryCloudAuth(httpx.Auth):
 
     The supplier is given None first; after a 401 it is given the refused secret, so an OAuth
     session is refreshed once and the request retried, while a refused API key raises
-    CloudAuthError (a key cannot be refreshed). A second 401 is returned to the caller.
+    CloudAuthError (a key cannot be refreshed). A second 401 is returned to the caller, and so
+    is a 401 from another origin than the one the credential was sent to (after a redirect):
+    it says nothing about our credential, which httpx does not forward across origins.
+    The supplier is called from whichever thread sends the request, so it must be safe to
+    call from several threads at once.
     """
 
     def __init__(self, supplier: CredentialSupplier) -> None:
@@ -40,7 +44,9 @@ class BasicMemoryCloudAuth(httpx.Auth):
         credential = self._credential(None)
         request.headers["Authorization"] = _bearer(credential.secret)
         response = yield request
-        if response.status_code != httpx.codes.UNAUTHORIZED:
+        if response.status_code != httpx.codes.UNAUTHORIZED or not _same_origin(
+            response.request.url, request.url
+        ):
             return
         retried = self._credential(credential.secret)
         request.headers["Authorization"] = _bearer(retried.secret)
@@ -54,6 +60,22 @@ class BasicMemoryCloudAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _same_origin(left: httpx.URL, right: httpx.URL) -> bool:
+    """Scheme, host and port alike (RFC 6454), a missing port read as the scheme's default.
+
+    >>> _same_origin(httpx.URL("https://a.example/x"), httpx.URL("https://a.example:443/y"))
+    True
+    >>> _same_origin(httpx.URL("http://127.0.0.1:8000/"), httpx.URL("http://127.0.0.1:8001/"))
+    False
+    """
+    return _origin(left) == _origin(right)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
 
 
 def _bearer(secret: SecretStr) -> str:

@@ -45,6 +45,7 @@ def cloud_auth(
         finally:
             # An auth object can live as long as the program: do not keep a connection
             # from an occasional refresh open in between (the next one opens its own).
+            # Threads share this auth object; the client closed here is this thread's only.
             container.http_client().close()
 
     return BasicMemoryCloudAuth(supply)

@@ -83,6 +83,12 @@ def _expire_session(state: EmulatorState, payload: object) -> Reply:
     return Reply(200, {"expired": state.expire_sessions(email=email, session_id=session_id)})
 
 
+def _refuse_access_token(state: EmulatorState, payload: object) -> Reply:
+    if not state.refuse_access_token(_text(payload, "access_token")):
+        raise LookupError("not an access token this emulator issued")
+    return Reply(200, {"ok": True})
+
+
 def _token_ttl(state: EmulatorState, payload: object) -> Reply:
     state.set_token_ttl(_number(payload, "seconds"))
     return Reply(200, {"ok": True})
@@ -149,6 +155,7 @@ ROUTES: dict[str, dict[str, ControlRoute]] = {
     "/_emulator/subscription": {"POST": _subscription},
     "/_emulator/expire_session": {"POST": _expire_session},
     "/_emulator/token_ttl": {"POST": _token_ttl},
+    "/_emulator/refuse_access_token": {"POST": _refuse_access_token},
     "/_emulator/faults": {"POST": _faults},
     "/_emulator/clear_faults": {"POST": _clear_faults},
     "/_emulator/reset": {"POST": _reset},

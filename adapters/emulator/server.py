@@ -523,6 +523,10 @@ class CloudEmulator:
         """Expire the access tokens of matching sessions now; returns the number of sessions."""
         return self.state.expire_sessions(email=email, session_id=session_id)
 
+    def refuse_access_token(self, access_token: str) -> bool:
+        """The cloud refuses this access token from now on, before it expires."""
+        return self.state.refuse_access_token(access_token)
+
     def set_token_ttl(self, seconds: float) -> None:
         """Lifetime of access tokens issued from now on."""
         self.state.set_token_ttl(seconds)

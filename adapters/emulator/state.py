@@ -673,6 +673,30 @@ class EmulatorState:
                     access.expires_at = min(access.expires_at, now)
             return len(matched)
 
+    def refuse_access_token(self, access_token: str) -> bool:
+        """Refuse one access token from now on although it has not expired (as a cloud does
+        after a server-side revocation); its session and refresh token stay usable.
+        Returns whether the token was one this emulator issued."""
+        with self._lock:
+            claims = jwt.decode(access_token, self._secret)
+            jti = claims.get("jti") if claims is not None else None
+            access = self._access.get(jti) if isinstance(jti, str) else None
+            if access is None:
+                return False
+            access.revoked = True
+            return True
+
+    def is_current_refresh_token(self, refresh_token: str) -> bool:
+        """Whether this refresh token is the live one of an active session (not spent)."""
+        with self._lock:
+            sid = self._refresh_owner.get(refresh_token)
+            session = self._sessions.get(sid) if sid is not None else None
+            return (
+                session is not None
+                and not session.revoked
+                and session.refresh_token == refresh_token
+            )
+
     def set_token_ttl(self, seconds: float) -> None:
         """Lifetime of access tokens issued from now on."""
         if seconds < 0:

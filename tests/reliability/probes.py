@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
-from tests.reliability import crash, faults, hostile, leaks, races, transport
+from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport
 
 # The sizes the tests use too (each test module names its own constant from these).
 KILLS_PER_FILE = 120  # 240 kills in all
@@ -169,6 +169,18 @@ def tls_verification(root: Path) -> Outcome:
     return Outcome(line + (f" - PROBLEMS: {problems[:2]}" if problems else ""), not problems)
 
 
+def shared_auth_threads(root: Path) -> Outcome:
+    with _emulator() as emulator:
+        figures = shared_auth.threads_share_one_auth(root, emulator)
+    return Outcome(figures.line, figures.ok)
+
+
+def redirected_401(root: Path) -> Outcome:
+    with _emulator() as emulator:
+        figures = shared_auth.redirect_to_another_origin(root, emulator)
+    return Outcome(figures.line, figures.ok)
+
+
 PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("crash-tokens", crash_tokens),
     ("crash-config", crash_config),
@@ -188,6 +200,8 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("reprs", reprs),
     ("insecure-hosts", insecure_hosts),
     ("tls-verification", tls_verification),
+    ("shared-auth-threads", shared_auth_threads),
+    ("redirected-401", redirected_401),
 )
 
 

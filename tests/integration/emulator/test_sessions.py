@@ -160,3 +160,21 @@ def _swap_payload(token: str, claims: dict[str, object]) -> str:
     header, _, signature = token.split(".")
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"{header}.{payload}.{signature}"
+
+
+def test_the_control_api_refuses_one_access_token_before_it_expires(
+    flow: DeviceFlow, emulator: CloudEmulator, client: httpx.Client
+) -> None:
+    first = flow.login()
+    assert flow.health(first["access_token"]).status_code == 200
+    refused = client.post(
+        "/_emulator/refuse_access_token", json={"access_token": first["access_token"]}
+    )
+    assert refused.status_code == 200
+    assert flow.health(first["access_token"]).status_code == 401
+    # The session lives on: its refresh token still works and the new access token is good.
+    second = flow.refresh(first["refresh_token"]).json()
+    assert flow.health(second["access_token"]).status_code == 200
+    assert emulator.state.is_current_refresh_token(second["refresh_token"])
+    unknown = client.post("/_emulator/refuse_access_token", json={"access_token": "nope"})
+    assert unknown.status_code == 404
