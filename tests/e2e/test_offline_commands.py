@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -118,6 +119,26 @@ def test_project_lifecycle(bm: BmRunner, tmp_path: Path) -> None:
     assert listed[0]["route"] == "cloud"
     assert bm("project", "remove", "notes").code == 0
     assert "No projects" in bm("project", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("x", b"/tmp/\xff\xfe"), (b"\xff\xfe", b"/tmp/notes")],
+    ids=["path", "name"],
+)
+def test_a_name_or_path_that_is_not_utf8_is_a_usage_error(
+    bm: BmRunner, tmp_path: Path, name: str | bytes, path: bytes
+) -> None:
+    """`bm project add x $'\\xff\\xfe'`: one line, exit 2, no internal error, no file."""
+    # os.fsdecode gives the surrogate-escaped text that Python makes of such an argument.
+    shown = [os.fsdecode(value) for value in (name, path)]
+
+    run = bm("project", "add", *shown)
+
+    assert run.code == 2, run.output
+    assert run.stderr.count("\n") == 1
+    assert "internal error" not in run.stderr
+    assert not (tmp_path / "data" / "config.yaml").exists()
 
 
 def test_unknown_config_keys_survive_commands(bm: BmRunner, tmp_path: Path) -> None:
