@@ -173,6 +173,22 @@ def test_a_corrupt_config_is_named_and_not_overwritten(bm: BmRunner, tmp_path: P
     assert config.read_bytes() == b"projects: [unclosed\n"
 
 
+def test_a_config_with_a_key_twice_is_damaged_not_rewritten(bm: BmRunner, tmp_path: Path) -> None:
+    """Last-wins would silently drop the first `projects:` at the next write."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    config = data / "config.yaml"
+    content = b"projects:\n  notes: {path: /n}\nprojects:\n  research: {path: /r}\n"
+    config.write_bytes(content)
+
+    run = bm("project", "add", "docs", str(tmp_path))
+
+    assert run.code == 1, run.output
+    assert str(config) in run.stderr
+    assert "'projects' appears twice" in run.stderr
+    assert config.read_bytes() == content
+
+
 ROUTING = ("BASIC_MEMORY_FORCE_LOCAL", "BASIC_MEMORY_FORCE_CLOUD", "BASIC_MEMORY_EXPLICIT_ROUTING")
 
 
