@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
-from tests.reliability import crash, faults, hostile, leaks, races, transport
+from tests.reliability import crash, faults, hostile, leaks, races, transport, trust
 
 # The sizes the tests use too (each test module names its own constant from these).
 KILLS_PER_FILE = 120  # 240 kills in all
@@ -169,6 +169,11 @@ def tls_verification(root: Path) -> Outcome:
     return Outcome(line + (f" - PROBLEMS: {problems[:2]}" if problems else ""), not problems)
 
 
+def untrusted_folder(root: Path) -> Outcome:
+    figures = trust.untrusted_folder_probe(root)
+    return Outcome(figures.line, not figures.problems)
+
+
 PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("crash-tokens", crash_tokens),
     ("crash-config", crash_config),
@@ -188,6 +193,7 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("reprs", reprs),
     ("insecure-hosts", insecure_hosts),
     ("tls-verification", tls_verification),
+    ("untrusted-folder", untrusted_folder),
 )
 
 
