@@ -161,6 +161,22 @@ def test_loose_permissions_warn_with_the_chmod_fix(bm: BmRunner, tmp_path: Path)
     assert f"chmod 600 {config}" in run.stderr
 
 
+def test_a_config_others_can_write_is_refused_and_left_alone(bm: BmRunner, tmp_path: Path) -> None:
+    """Readable keeps the warning; writable by group or others is refused before any read."""
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    config = tmp_path / "data" / "config.yaml"
+    config.chmod(0o664)
+    before = config.read_bytes()
+
+    run = bm("project", "add", "notes", str(tmp_path))
+
+    assert run.code == 1, run.output
+    assert run.stderr.count("\n") == 1
+    assert f"Refusing to use {config}: it is writable by other users" in run.stderr
+    assert f"chmod 600 {config}" in run.stderr
+    assert config.read_bytes() == before
+
+
 def test_a_corrupt_config_is_named_and_not_overwritten(bm: BmRunner, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
