@@ -34,6 +34,41 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping names the same key twice: which value was meant is a guess."""
+
+    def __init__(self, key: object, first: yaml.Mark, again: yaml.Mark) -> None:
+        super().__init__(problem="duplicate key", problem_mark=again)
+        self.key = key
+        self.first = first
+
+
+class _UniqueKeyLoader(_SafeLoader):
+    """The safe loader, refusing a key that appears twice in one mapping.
+
+    PyYAML keeps the last value silently; the next rewrite would then drop the other one for
+    good (two `projects:` sections lose one of them). Keys merged in with `<<:` may still be
+    overridden by the mapping's own keys, as YAML intends.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if first is not key_node.start_mark:
+                raise _DuplicateKey(key, first, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 _SETTING_KEYS = ("cloud_host", "cloud_domain", "cloud_client_id")
 _KNOWN_KEYS = frozenset({"cloud_api_key", *_SETTING_KEYS, "projects"})
 _PROJECT_KEYS = frozenset({"path", "mode"})
@@ -128,7 +163,9 @@ def _decode(data: bytes) -> Result[dict[Any, Any], str]:
     except UnicodeDecodeError as error:
         return Failure(f"not valid UTF-8 text (byte {error.start})")
     try:
-        document = yaml.load(text, Loader=_SafeLoader)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+    except _DuplicateKey as error:
+        return Failure(_duplicate_problem(error))
     except yaml.MarkedYAMLError as error:
         return Failure(_syntax_problem(error))
     except yaml.YAMLError:
@@ -152,6 +189,17 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     why = " (unsupported tag)" if isinstance(error, yaml.constructor.ConstructorError) else ""
     return f"not valid YAML{where}{why}"
+
+
+def _duplicate_problem(error: _DuplicateKey) -> str:
+    """Names the key only when it is a plain word: a message never echoes arbitrary content."""
+    key = error.key
+    shown = f"'{key}'" if isinstance(key, str) and _SHOWABLE_NAME.fullmatch(key) else "a key"
+    line = error.problem_mark.line + 1 if error.problem_mark is not None else 0
+    return (
+        f"{shown} appears twice in one mapping (lines {error.first.line + 1} and {line}); "
+        "keep one, since the next write would lose the other"
+    )
 
 
 def _kind(value: object) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from returns.result import Failure
+
+from domain.errors import InvalidProjectPath
+
 if TYPE_CHECKING:
     from returns.result import Result
 
@@ -12,13 +16,31 @@ if TYPE_CHECKING:
     from domain.ports import ConfigStore
 
 
+def _is_text(path: str) -> bool:
+    """False for a path whose bytes were not UTF-8: Python keeps them as lone surrogates,
+    which config.yaml (UTF-8) cannot hold.
+
+    >>> _is_text("/home/me/notes"), _is_text("/tmp/\\udcff\\udcfe")
+    (True, False)
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class AddProject:
-    """Failures: InvalidProjectName, ProjectExists, storage failures (file left as it was)."""
+    """Failures: InvalidProjectPath (checked before the file is touched), InvalidProjectName,
+    ProjectExists, storage failures (file left as it was)."""
 
     def __init__(self, config: ConfigStore) -> None:
         self._config = config
 
     def execute(self, name: str, path: str) -> Result[AppConfig, AuthFailure]:
+        if not _is_text(path):
+            return Failure(InvalidProjectPath())
+
         def add(config: AppConfig) -> Result[AppConfig, AuthFailure]:
             return config.with_project(name, path)
 

@@ -351,6 +351,35 @@ class KeyNotSaved:
         )
 
 
+@dataclass(frozen=True)
+class UntrustedPath:
+    """A data folder, a file in it, or a folder above it that another user can change.
+
+    As ssh treats `~/.ssh`: whoever can write there can plant a `cloud_host` that collects
+    the bearer token, or a session of their own, so nothing in it is read or sent anywhere.
+    """
+
+    path: str
+    problem: str  # what is wrong and what another user could do with it
+    fix: str  # a shell command
+
+    @property
+    def message(self) -> str:
+        return f"Refusing to use {self.path}: {self.problem}. Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class InvalidProjectPath:
+    """A path that is not text (bytes that are not UTF-8): config.yaml could not hold it."""
+
+    @property
+    def message(self) -> str:
+        return (
+            "Invalid project path: it is not valid UTF-8 text, which config.yaml must hold; "
+            "rename the folder or choose another."
+        )
+
+
 # Groups used by the ports: what a file store, a network call and the settings can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
 TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
@@ -387,4 +416,6 @@ AuthFailure = (
     | SeveralKeyLines
     | InvalidKeyName
     | KeyNotSaved
+    | UntrustedPath
+    | InvalidProjectPath
 )

@@ -15,7 +15,7 @@ from domain.errors import (
     LoginCancelled,
     SubscriptionRequired,
 )
-from entrypoints.command_support import cloud_host, prepare
+from entrypoints.command_support import cloud_host, prepare, prepare_logout
 from entrypoints.console import confirm, err, is_terminal, out, out_json
 from entrypoints.presenters import (
     EXIT_CLOUD_UNAVAILABLE,
@@ -108,7 +108,7 @@ def logout(
             err("Nothing was changed.")
             return EXIT_USER_MUST_ACT
     # No settings check: the local session is removed even when the server cannot be asked.
-    container = prepare()
+    container = prepare_logout(remove_api_key=all_)
     if isinstance(container, int):
         return container
     result = container.logout().execute(remove_api_key=all_)

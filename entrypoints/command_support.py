@@ -1,8 +1,11 @@
-"""What every command does first: build the container, warn about loose file modes, and
-check the settings a network command depends on."""
+"""What every command does first: build the container, refuse a data folder that others can
+change, warn about loose file modes, and check the settings a network command depends on."""
 
 from __future__ import annotations
 
+import os
+
+from dependency_injector import providers
 from returns.result import Failure
 
 from adapters.data_directory import ensure_data_directory, loose_permission_warnings
@@ -12,9 +15,44 @@ from entrypoints.presenters import fail
 
 
 def prepare(*, network: bool = False, writes: bool = False) -> Container | int:
-    """A ready container, or the exit code of a failure already reported."""
+    """A ready container, or the exit code of a failure already reported.
+
+    The trust check comes first, before anything reads the data files: a planted
+    config.yaml could otherwise send the session to another user's host.
+    """
     container = build_container(on_lock_wait=lock_wait_notice)
-    for warning in loose_permission_warnings([container.token_path(), container.config_path()]):
+    untrusted = container.untrusted()
+    if untrusted:
+        return fail(untrusted[0])
+    return _ready(container, network=network, writes=writes)
+
+
+def prepare_logout(*, remove_api_key: bool) -> Container | int:
+    """`prepare()` for logout, which must still be able to remove a session from a trusted
+    folder whose config.yaml or token file another user can change.
+
+    Then nothing is sent anywhere: the endpoints are treated as unusable settings, so the
+    refresh token never reaches a host another user may have planted, and the logout says
+    the server was not asked. An untrusted folder (or a folder above it, or a lock file) is
+    refused: removing and locking files where another user can swap them is not safe. With
+    --all an untrusted config.yaml is refused too: rewriting it would make a planted file ours.
+    """
+    container = build_container(on_lock_wait=lock_wait_notice)
+    config, tokens = container.config_path(), container.token_path()
+    untrusted = container.untrusted()
+    removable = {str(tokens)} | (set() if remove_api_key else {os.path.realpath(config)})
+    refused = [problem for problem in untrusted if problem.path not in removable]
+    if refused:
+        return fail(refused[0])
+    if untrusted:
+        container.endpoints.override(providers.Object(Failure(untrusted[0])))
+    return _ready(container)
+
+
+def _ready(container: Container, *, network: bool = False, writes: bool = False) -> Container | int:
+    for warning in loose_permission_warnings(
+        config=container.config_path(), tokens=container.token_path()
+    ):
         err(warning)
     if writes:
         created = ensure_data_directory(container.data_dir())

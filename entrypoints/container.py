@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import containers, providers
 from returns.result import Failure, Result
 
-from adapters.data_directory import CONFIG_FILE_NAME, TOKEN_FILE_NAME, data_directory
+from adapters.data_directory import (
+    CONFIG_FILE_NAME,
+    TOKEN_FILE_NAME,
+    data_directory,
+    untrusted_paths,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -133,6 +138,9 @@ class Container(containers.DeclarativeContainer):
     data_dir: providers.Provider[Path] = providers.Singleton(data_directory, env)
     token_path = providers.Callable(lambda folder: folder / TOKEN_FILE_NAME, data_dir)
     config_path = providers.Callable(lambda folder: folder / CONFIG_FILE_NAME, data_dir)
+    # What another user could change on the way to the data files, looked at anew on each
+    # call: commands and library calls ask before anything reads the files.
+    untrusted = providers.Callable(untrusted_paths, data_dir, config_path, token_path)
 
     clock: providers.Singleton[SystemClock] = providers.Singleton(
         deferred("adapters.system_clock:SystemClock")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from application.resolve_route import ResolvedRoute
     from domain.credentials import Credential
     from domain.errors import AuthFailure
+    from entrypoints.container import Container
 
 __all__ = ["BasicMemoryCloudAuth", "CloudAuthError", "cloud_auth", "cloud_host", "route_for"]
 
@@ -36,7 +37,7 @@ def cloud_auth(
 ) -> BasicMemoryCloudAuth:
     """An `httpx.Auth` for one project (API key first) or, without a project, for global
     operations (OAuth session first). Raises CloudAuthError when no credential is usable."""
-    container = build_container(env)
+    container = _trusted(build_container(env))
     obtain: ObtainCredential = container.obtain_credential()
 
     def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
@@ -54,7 +55,7 @@ def cloud_auth(
 def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRoute:
     """Where `project`'s work goes (SPEC §5), with the reason; raises CloudAuthError for a
     conflicting or invalid setting, or a cloud route without a usable credential."""
-    container = build_container(env)
+    container = _trusted(build_container(env))
     try:
         resolved = container.resolve_route().execute(project)
     finally:
@@ -66,7 +67,15 @@ def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRou
 
 def cloud_host(env: Mapping[str, str] | None = None) -> str:
     """The cloud API base URL in force (environment, config.yaml, default)."""
-    endpoints = build_container(env).endpoints()
+    endpoints = _trusted(build_container(env)).endpoints()
     if isinstance(endpoints, Failure):
         raise CloudAuthError(endpoints.failure())
     return endpoints.unwrap().cloud_host
+
+
+def _trusted(container: Container) -> Container:
+    """The container, unless another user can change the data folder (as the CLI refuses)."""
+    untrusted = container.untrusted()
+    if untrusted:
+        raise CloudAuthError(untrusted[0])
+    return container

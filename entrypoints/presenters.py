@@ -21,6 +21,7 @@ from domain.errors import (
     InvalidBoolean,
     InvalidKeyName,
     InvalidProjectName,
+    InvalidProjectPath,
     KeyNotSaved,
     LockTimeout,
     LoginCancelled,
@@ -39,6 +40,7 @@ from domain.errors import (
     SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
+    UntrustedPath,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.console import err, human_duration
@@ -77,11 +79,13 @@ def exit_code(failure: AuthFailure) -> int:
             | LockTimeout()
             | ProjectExists()
             | KeyNotSaved()
+            | UntrustedPath()
         ):
             return EXIT_USER_MUST_ACT
         case (
             UnknownProject()
             | InvalidProjectName()
+            | InvalidProjectPath()
             | ConfirmationRequired()
             | NoApiKeyInput()
             | SeveralKeyLines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -120,6 +121,26 @@ def test_project_lifecycle(bm: BmRunner, tmp_path: Path) -> None:
     assert "No projects" in bm("project", "list").stdout
 
 
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("x", b"/tmp/\xff\xfe"), (b"\xff\xfe", b"/tmp/notes")],
+    ids=["path", "name"],
+)
+def test_a_name_or_path_that_is_not_utf8_is_a_usage_error(
+    bm: BmRunner, tmp_path: Path, name: str | bytes, path: bytes
+) -> None:
+    """`bm project add x $'\\xff\\xfe'`: one line, exit 2, no internal error, no file."""
+    # os.fsdecode gives the surrogate-escaped text that Python makes of such an argument.
+    shown = [os.fsdecode(value) for value in (name, path)]
+
+    run = bm("project", "add", *shown)
+
+    assert run.code == 2, run.output
+    assert run.stderr.count("\n") == 1
+    assert "internal error" not in run.stderr
+    assert not (tmp_path / "data" / "config.yaml").exists()
+
+
 def test_unknown_config_keys_survive_commands(bm: BmRunner, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
@@ -140,6 +161,22 @@ def test_loose_permissions_warn_with_the_chmod_fix(bm: BmRunner, tmp_path: Path)
     assert f"chmod 600 {config}" in run.stderr
 
 
+def test_a_config_others_can_write_is_refused_and_left_alone(bm: BmRunner, tmp_path: Path) -> None:
+    """Readable keeps the warning; writable by group or others is refused before any read."""
+    bm("cloud", "api-key", "save", "-", input=KEY)
+    config = tmp_path / "data" / "config.yaml"
+    config.chmod(0o664)
+    before = config.read_bytes()
+
+    run = bm("project", "add", "notes", str(tmp_path))
+
+    assert run.code == 1, run.output
+    assert run.stderr.count("\n") == 1
+    assert f"Refusing to use {config}: it is writable by other users" in run.stderr
+    assert f"chmod 600 {config}" in run.stderr
+    assert config.read_bytes() == before
+
+
 def test_a_corrupt_config_is_named_and_not_overwritten(bm: BmRunner, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
@@ -150,6 +187,22 @@ def test_a_corrupt_config_is_named_and_not_overwritten(bm: BmRunner, tmp_path: P
     assert str(config) in run.stderr
     assert "Traceback" not in run.output
     assert config.read_bytes() == b"projects: [unclosed\n"
+
+
+def test_a_config_with_a_key_twice_is_damaged_not_rewritten(bm: BmRunner, tmp_path: Path) -> None:
+    """Last-wins would silently drop the first `projects:` at the next write."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    config = data / "config.yaml"
+    content = b"projects:\n  notes: {path: /n}\nprojects:\n  research: {path: /r}\n"
+    config.write_bytes(content)
+
+    run = bm("project", "add", "docs", str(tmp_path))
+
+    assert run.code == 1, run.output
+    assert str(config) in run.stderr
+    assert "'projects' appears twice" in run.stderr
+    assert config.read_bytes() == content
 
 
 ROUTING = ("BASIC_MEMORY_FORCE_LOCAL", "BASIC_MEMORY_FORCE_CLOUD", "BASIC_MEMORY_EXPLICIT_ROUTING")

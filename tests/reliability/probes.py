@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
-from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport
+from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport, trust
 
 # The sizes the tests use too (each test module names its own constant from these).
 KILLS_PER_FILE = 120  # 240 kills in all
@@ -181,6 +181,11 @@ def redirected_401(root: Path) -> Outcome:
     return Outcome(figures.line, figures.ok)
 
 
+def untrusted_folder(root: Path) -> Outcome:
+    figures = trust.untrusted_folder_probe(root)
+    return Outcome(figures.line, not figures.problems)
+
+
 PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("crash-tokens", crash_tokens),
     ("crash-config", crash_config),
@@ -202,6 +207,7 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("tls-verification", tls_verification),
     ("shared-auth-threads", shared_auth_threads),
     ("redirected-401", redirected_401),
+    ("untrusted-folder", untrusted_folder),
 )
 
 

@@ -184,6 +184,26 @@ CORRUPT_FILES = {
     "control characters": (b"cloud_api_key: " + secret_bytes() + b"\x00\n", "control characters"),
     "deeply nested": (b"a: " + b"[" * 20_000 + secret_bytes(), "not valid YAML"),
     "huge": (b"cloud_api_key: " + secret_bytes() * 60_000 + b"\n", "larger than 1 MiB"),
+    # PyYAML keeps the last of two equal keys; the next rewrite would lose the first for good.
+    "two projects sections": (
+        b"projects:\n  notes: {path: /n}\ncloud_api_key: " + secret_bytes() + b"\n"
+        b"projects:\n  research: {path: /r}\n",
+        "'projects' appears twice in one mapping (lines 1 and 4)",
+    ),
+    "two api keys": (
+        b"cloud_api_key: " + secret_bytes() + b"\ncloud_api_key: bmc_other0123456789\n",
+        "'cloud_api_key' appears twice",
+    ),
+    "two entries of one project": (
+        b"projects:\n  notes: {path: /n}\n  notes: {path: /m}\n",
+        "'notes' appears twice",
+    ),
+    "two paths of one project": (b"projects:\n  notes: {path: /n, path: /m}\n", "'path' appears"),
+    "twice in an unknown key": (b"sync:\n  interval: 1\n  interval: 2\n", "'interval' appears"),
+    "secret as a duplicate key": (
+        secret_bytes() + b" x: 1\n" + secret_bytes() + b" x: 2\n",
+        "a key appears twice",
+    ),
 }
 
 
@@ -204,6 +224,15 @@ def test_a_damaged_file_is_named_in_one_line_without_its_content(
     # An update is refused too, and the file is exactly as it was.
     assert isinstance(store.update(add("x", "/x")).failure(), CorruptFile)
     assert path.read_bytes() == content
+
+
+def test_keys_merged_in_may_still_be_overridden(store: YamlConfigStore, path: Path) -> None:
+    """`<<:` merges are YAML's way to share settings; the mapping's own key wins, as intended."""
+    path.write_bytes(
+        b"base: &b {path: /n, mode: local}\nprojects:\n  notes:\n    <<: *b\n    path: /m\n"
+    )
+
+    assert store.load().unwrap().projects["notes"].path == "/m"
 
 
 def test_a_syntax_error_gives_its_position(store: YamlConfigStore, path: Path) -> None:

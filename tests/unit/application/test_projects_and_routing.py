@@ -19,6 +19,8 @@ from domain.errors import (
     ConflictingRouting,
     InvalidApiKey,
     InvalidBoolean,
+    InvalidProjectName,
+    InvalidProjectPath,
     NoCredentialForProject,
     ProjectExists,
     SessionExpired,
@@ -155,6 +157,26 @@ def test_a_dead_session_is_reported_for_a_cloud_route() -> None:
     setup.tokens.tokens = _session(setup.clock, expires_in=10)
     setup.identity.refreshes = [Failure(SessionExpired())]
     assert setup.resolve("research").failure() == SessionExpired()
+
+
+# What Python makes of `bm project add x $'\xff\xfe'`: bytes that are not UTF-8 become lone
+# surrogates, which no UTF-8 file can hold.
+NOT_UTF8 = b"/tmp/\xff\xfe".decode("utf-8", "surrogateescape")
+
+
+def test_a_path_that_is_not_utf8_is_refused_before_the_file_is_touched() -> None:
+    setup = Setup()
+
+    assert AddProject(setup.config).execute("docs", NOT_UTF8).failure() == InvalidProjectPath()
+    assert setup.config.writes == 0
+
+
+def test_a_name_that_is_not_utf8_is_an_invalid_name() -> None:
+    setup = Setup()
+    name = b"\xff\xfe".decode("utf-8", "surrogateescape")
+
+    assert AddProject(setup.config).execute(name, "/d").failure() == InvalidProjectName(name)
+    assert setup.config.writes == 0
 
 
 def test_add_list_remove() -> None:

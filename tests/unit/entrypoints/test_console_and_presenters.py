@@ -83,6 +83,7 @@ EXPECTED = {
     "LoginCancelled": 130,
     "UnknownProject": 2,
     "InvalidProjectName": 2,
+    "InvalidProjectPath": 2,
     "ConfirmationRequired": 2,
     "NoApiKeyInput": 2,
     "SeveralKeyLines": 2,
