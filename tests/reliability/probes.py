@@ -15,6 +15,7 @@ from pathlib import Path
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
 from tests.reliability import crash, faults, hostile, leaks, races, transport
+from tests.reliability.deadlines import deadlines
 
 # The sizes the tests use too (each test module names its own constant from these).
 KILLS_PER_FILE = 120  # 240 kills in all
@@ -188,6 +189,7 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("reprs", reprs),
     ("insecure-hosts", insecure_hosts),
     ("tls-verification", tls_verification),
+    ("deadlines", deadlines),
 )
 
 

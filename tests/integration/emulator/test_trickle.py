@@ -62,11 +62,13 @@ def test_a_trickle_needs_a_pause_between_bytes(client: httpx.Client, seconds: fl
 
 def test_stopping_the_emulator_ends_a_trickle(emulator: CloudEmulator) -> None:
     emulator.trickle_next("/proxy/health", every_seconds=60)
-    with httpx.Client(base_url=emulator.base_url, timeout=30) as client:
-        with client.stream("GET", "/proxy/health") as response:
-            assert response.status_code == 401
-            began = time.monotonic()
-            emulator.stop()
-            with pytest.raises(httpx.TransportError):
-                response.read()
+    with (
+        httpx.Client(base_url=emulator.base_url, timeout=30) as client,
+        client.stream("GET", "/proxy/health") as response,
+    ):
+        assert response.status_code == 401
+        began = time.monotonic()
+        emulator.stop()
+        with pytest.raises(httpx.TransportError):
+            response.read()
     assert time.monotonic() - began < 10  # not the 60 s the next byte would have taken
