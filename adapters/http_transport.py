@@ -1,6 +1,7 @@
 """Shared httpx plumbing for the network adapters: one safe client, narrow failure mapping.
 
-Every request made through `send` has a timeout, never follows a redirect, keeps TLS
+Every request made through `send` has a wall-clock deadline for the whole exchange (connect,
+headers, body: `REQUEST_DEADLINE_SECONDS`) on top of httpx's per-phase timeouts, never follows a redirect, keeps TLS
 verification on (custom CAs and proxies come from the standard environment through httpx's
 `trust_env`), and reads at most `MAX_BODY_BYTES` of the answer. Library exceptions are turned
 into the domain's failures here, with short reasons that never quote a request, a header or a
@@ -10,10 +11,12 @@ token: the exception texts themselves are not used, because some of them (h11's 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -28,6 +31,10 @@ from domain.errors import MalformedResponse, ServiceUnreachable
 
 DISTRIBUTION = "basic-memory-cloud-auth"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+# httpx's timeouts bound each read, not the exchange: a server (or proxy) sending one byte
+# every few seconds would hold a command, and the token lock with it, for as long as it likes.
+# Every request therefore ends within this many seconds, whatever the server does.
+REQUEST_DEADLINE_SECONDS = 30.0
 # Every answer of these protocols is a few hundred bytes; a megabyte means something is wrong,
 # and reading it whole into memory would let a broken server exhaust ours.
 MAX_BODY_BYTES = 1024 * 1024
@@ -197,46 +204,156 @@ def send(
     headers: Mapping[str, str] | None = None,
     form: Mapping[str, str] | None = None,
     json_body: Mapping[str, Any] | None = None,
+    deadline: float = REQUEST_DEADLINE_SECONDS,
 ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
-    """Make one request and read its whole answer, or say why that was impossible.
+    """Make one request and read its whole answer within `deadline` seconds, or say why that
+    was impossible.
 
     HTTP statuses are not judged here: each adapter knows what its statuses mean.
     """
-    # Enforced per request, so a client passed in from outside gets the same guarantees.
-    timeout = as_timeout(client.timeout)
-    try:
-        request = client.build_request(
-            method, url, headers=dict(headers or {}), data=form, json=json_body, timeout=timeout
-        )
-        response = client.send(request, stream=True, follow_redirects=False)
+    if deadline <= 0:
+        # No time is left (a device flow at its end): asking would only outlive the caller.
+        return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
+    # Enforced per request, so a client passed in from outside gets the same guarantees; no
+    # phase may wait past the deadline, and the watchdog cuts a read that would.
+    timeout = _capped(as_timeout(client.timeout), deadline)
+    with _Deadline(deadline) as watchdog:
         try:
-            return _read_capped(service, response)
-        finally:
-            response.close()
-    except httpx.TimeoutException as error:
-        return Failure(ServiceUnreachable(service, _timeout_detail(error, timeout)))
-    except httpx.ConnectError as error:
-        return Failure(ServiceUnreachable(service, connect_detail(error)))
-    except httpx.TransportError as error:
-        return Failure(ServiceUnreachable(service, transport_detail(error)))
-    except httpx.DecodingError:
-        return Failure(MalformedResponse(service, "the answer could not be decoded"))
-    except UnicodeEncodeError:
-        # A header value that is not ASCII; the adapters check tokens first, so this is a
-        # safety net. The exception's own text would quote the header, so it is not used.
-        return Failure(ServiceUnreachable(service, "the request could not be encoded"))
-    except (httpx.InvalidURL, UnicodeError):
-        # A host name httpx cannot encode (IDNA errors are UnicodeErrors), say "https://xn--".
-        # The URL came from this machine's settings; retrying cannot help.
-        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
+            request = client.build_request(
+                method,
+                url,
+                # A fresh connection per request: the watchdog then always holds the socket it
+                # may have to cut, even while the headers are awaited (a pooled connection's
+                # socket is only known once they have arrived). These protocols make one to
+                # three calls per command, so the pool saved nothing worth that gap.
+                headers={**(headers or {}), "Connection": "close"},
+                data=form,
+                json=json_body,
+                timeout=timeout,
+                extensions={"trace": watchdog.trace},
+            )
+            response = client.send(request, stream=True, follow_redirects=False)
+            try:
+                watchdog.watch(response.extensions.get("network_stream"))
+                return _read_capped(service, response, watchdog)
+            finally:
+                response.close()
+        except httpx.TransportError as error:
+            if watchdog.expired:
+                return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
+            return Failure(ServiceUnreachable(service, _transport_failure(error, timeout)))
+        except httpx.DecodingError:
+            return Failure(MalformedResponse(service, "the answer could not be decoded"))
+        except UnicodeEncodeError:
+            # A header value that is not ASCII; the adapters check tokens first, so this is a
+            # safety net. The exception's own text would quote the header, so it is not used.
+            return Failure(ServiceUnreachable(service, "the request could not be encoded"))
+        except (httpx.InvalidURL, UnicodeError):
+            # A host name httpx cannot encode (IDNA errors are UnicodeErrors), say "https://xn--".
+            # The URL came from this machine's settings; retrying cannot help.
+            return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
+
+
+def deadline_detail(seconds: float) -> str:
+    """Why a request ended at its deadline.
+
+    >>> deadline_detail(30.0), deadline_detail(2.345), deadline_detail(-1)
+    ('no complete answer within 30 s', 'no complete answer within 2.3 s', 'no time was left to ask')
+    """
+    if seconds <= 0:
+        return "no time was left to ask"
+    return f"no complete answer within {round(seconds, 1):g} s"
+
+
+def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """Each phase's timeout, never longer than the whole exchange may take.
+
+    >>> _capped(DEFAULT_TIMEOUT, 8.0).as_dict()
+    {'connect': 5.0, 'read': 8.0, 'write': 8.0, 'pool': 5.0}
+    """
+
+    def capped(phase: float | None) -> float:
+        return seconds if phase is None else min(phase, seconds)
+
+    return httpx.Timeout(
+        connect=capped(timeout.connect),
+        read=capped(timeout.read),
+        write=capped(timeout.write),
+        pool=capped(timeout.pool),
+    )
+
+
+class _Deadline:
+    """The wall-clock limit of one exchange, and the watchdog that enforces it.
+
+    httpx's timeouts restart with every read, so a byte every few seconds never trips them;
+    the phases' timeouts are capped by the time left when the request starts, but one read
+    may still start just before the deadline. At the deadline the watchdog therefore shuts the
+    connection's socket down, which wakes any read or write blocked on it (closing a socket
+    from another thread would not), and the exchange fails at once. httpcore reports each new
+    connection's streams through the request's `trace` extension.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends_at = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._cut = False
+        self._timer = threading.Timer(seconds, self._cut_now)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+
+    @property
+    def expired(self) -> bool:
+        return self._cut or time.monotonic() >= self._ends_at
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: note the stream of each connection it opens (TCP, then TLS)."""
+        if event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: object) -> None:
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        found = get_extra_info("socket") if callable(get_extra_info) else None
+        if not isinstance(found, socket.socket):
+            return
+        with self._lock:
+            late = self._cut
+            if not late:
+                self._sockets.append(found)
+        if late:
+            _shut(found)
+
+    def _cut_now(self) -> None:
+        with self._lock:
+            self._cut = True
+            sockets, self._sockets = self._sockets, []
+        for found in sockets:
+            _shut(found)
+
+
+def _shut(connection: socket.socket) -> None:
+    # OSError: already closed or reset, so nothing is blocked on it any more.
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _read_capped(
-    service: str, response: httpx.Response
+    service: str, response: httpx.Response, deadline: _Deadline
 ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
+        if deadline.expired:
+            # A trickle of small chunks, each within the read timeout, adds up to no answer.
+            return Failure(ServiceUnreachable(service, deadline_detail(deadline.seconds)))
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             return Failure(
@@ -244,6 +361,16 @@ def _read_capped(
             )
         chunks.append(chunk)
     return Success(Reply(response.status_code, b"".join(chunks)))
+
+
+def _transport_failure(error: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    match error:
+        case httpx.TimeoutException():
+            return _timeout_detail(error, timeout)
+        case httpx.ConnectError():
+            return connect_detail(error)
+        case _:
+            return transport_detail(error)
 
 
 def _timeout_detail(error: httpx.TimeoutException, timeout: httpx.Timeout) -> str:
@@ -325,11 +452,11 @@ def json_object(service: str, reply: Reply) -> Result[dict[str, Any], MalformedR
 class SharedClient:
     """One HTTP client per thread, built on first use, for every service a command talks to.
 
-    Sharing it gives one connection pool and one TLS set-up per command: loading the CA
-    certificates is the costliest step of building a client (tens of milliseconds), and a
-    login or a refresh followed by a cloud call would otherwise pay it twice. Its timeout
-    applies to every service that uses it. Whoever makes it closes it. `client` wraps one
-    already built (shared by every thread: its maker owns it).
+    Sharing it gives one TLS set-up per command: loading the CA certificates is the costliest
+    step of building a client (tens of milliseconds), and a login or a refresh followed by a
+    cloud call would otherwise pay it twice. Its timeout and its whole-request `deadline`
+    (seconds) apply to every service that uses it. Whoever makes it closes it. `client` wraps
+    one already built (shared by every thread: its maker owns it).
 
     Each thread gets a client of its own, and `close` closes only the calling thread's: a
     library program shares one auth object between threads, and a client closed by one
@@ -338,11 +465,15 @@ class SharedClient:
     """
 
     def __init__(
-        self, timeout: TimeoutSetting = DEFAULT_TIMEOUT, client: httpx.Client | None = None
+        self,
+        timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+        client: httpx.Client | None = None,
+        deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self._timeout = timeout
         self._given = client
         self._mine = threading.local()
+        self.deadline = deadline
 
     def get(self, service: str) -> Result[httpx.Client, ServiceUnreachable]:
         """The client, or why the environment's settings prevent one (named for `service`).
@@ -375,8 +506,9 @@ class ServiceConnection:
     """One service's base URL and HTTP client: built on first use, closed if we built it.
 
     `client` may be an `httpx.Client` or a `SharedClient`, both closed by whoever made them;
-    without one, the connection builds a private client and closes it itself. Every request
-    is checked against the base URL rule first and goes through `send`.
+    without one, the connection builds a private client and closes it itself. A SharedClient's
+    timeout and deadline apply instead of `timeout` and `deadline`. Every request is checked
+    against the base URL rule first and goes through `send`.
     """
 
     def __init__(
@@ -385,12 +517,15 @@ class ServiceConnection:
         base_url: str,
         client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+        deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self._service = service
         self._base = checked_base_url(service, base_url)
         # Only a client built here is closed here; a given one belongs to its maker.
         self._owns_client = client is None
-        self._source = client if isinstance(client, SharedClient) else SharedClient(timeout, client)
+        self._source = (
+            client if isinstance(client, SharedClient) else SharedClient(timeout, client, deadline)
+        )
 
     def request(
         self,
@@ -400,7 +535,9 @@ class ServiceConnection:
         headers: Mapping[str, str] | None = None,
         form: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        within: float | None = None,
     ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+        """`within` shortens the deadline for this request (a device flow's time left)."""
         if isinstance(self._base, Failure):
             return Failure(self._base.failure())
         client = self._source.get(self._service)
@@ -415,6 +552,9 @@ class ServiceConnection:
             headers=headers,
             form=form,
             json_body=json_body,
+            deadline=self._source.deadline
+            if within is None
+            else min(self._source.deadline, within),
         )
 
     def close(self) -> None:

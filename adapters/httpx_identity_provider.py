@@ -110,7 +110,7 @@ class HttpxIdentityProvider:
         return json_object(SERVICE, reply).bind(_device_authorization)
 
     def poll_device_token(
-        self, device_code: SecretStr, code_verifier: str
+        self, device_code: SecretStr, code_verifier: str, within: float | None = None
     ) -> Result[TokenResponse, PollFailure]:
         secret = device_code.get_secret_value()
         form = {
@@ -119,7 +119,7 @@ class HttpxIdentityProvider:
             "client_id": self._client_id,
             "code_verifier": code_verifier,
         }
-        answer = self._post("/oauth2/token", form)
+        answer = self._connection.request("POST", "/oauth2/token", form=form, within=within)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
         return _token_answer(answer.unwrap(), (secret, code_verifier)).alt(_poll_outcome)

@@ -41,7 +41,7 @@ _OPTIONAL_TEXT = ("user_id", "email", "session_id")
 
 
 # A refresh or a revocation runs under the lock (single flight), and one HTTP call may take up
-# to connect 5 s + write 10 s + read 15 s: a command waiting for that lock must outlast it, or
+# to its 30 s deadline (http_transport.REQUEST_DEADLINE_SECONDS): a waiter must outlast it, or
 # it would give up while the holder is doing exactly what it was waiting for.
 TOKEN_LOCK_TIMEOUT_SECONDS = 45.0
 

@@ -142,7 +142,13 @@ class LoginWithDeviceFlow:
                 self._display.finish()
                 return Failure(LoginTimedOut(flow_minutes))
             self._wait(wait, schedule)
-            answer = self._identity.poll_device_token(authorization.device_code, verifier)
+            # The poll may not outlive the flow: a server answering slowly (or a byte at a time)
+            # would otherwise keep the login going past the deadline the person was shown.
+            answer = self._identity.poll_device_token(
+                authorization.device_code,
+                verifier,
+                within=time_left(schedule, self._clock.monotonic()),
+            )
             polls += 1
             if isinstance(answer, Success):
                 self._display.finish()

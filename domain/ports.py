@@ -146,8 +146,11 @@ class IdentityProvider(Protocol):
     ) -> Result[DeviceAuthorization, OAuthCallFailure]: ...
 
     def poll_device_token(
-        self, device_code: SecretStr, code_verifier: str
-    ) -> Result[TokenResponse, PollFailure]: ...
+        self, device_code: SecretStr, code_verifier: str, within: float | None = None
+    ) -> Result[TokenResponse, PollFailure]:
+        """One poll; an answer not complete `within` seconds (the flow's time left) is a
+        ServiceUnreachable, so a slow server cannot hold the flow past its deadline."""
+        ...
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         """`invalid_grant` comes back as SessionExpired."""

@@ -44,9 +44,9 @@ class LazyIdentityProvider:
         return self._real.start_device_authorization(code_challenge)
 
     def poll_device_token(
-        self, device_code: SecretStr, code_verifier: str
+        self, device_code: SecretStr, code_verifier: str, within: float | None = None
     ) -> Result[TokenResponse, PollFailure]:
-        return self._real.poll_device_token(device_code, code_verifier)
+        return self._real.poll_device_token(device_code, code_verifier, within)
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         return self._real.refresh(refresh_token)
@@ -86,7 +86,7 @@ class UnconfiguredIdentityProvider:
         return Failure(self._failure)
 
     def poll_device_token(
-        self, device_code: SecretStr, code_verifier: str
+        self, device_code: SecretStr, code_verifier: str, within: float | None = None
     ) -> Result[TokenResponse, PollFailure]:
         return Failure(self._failure)
 

@@ -170,6 +170,7 @@ class FakeIdentityProvider:
     refreshes: list[Result[TokenResponse, RefreshFailure]] = field(default_factory=list)
     revoke_result: Result[None, OAuthCallFailure] = field(default_factory=lambda: Success(None))
     poll_times: list[float] = field(default_factory=list)
+    poll_limits: list[float | None] = field(default_factory=list)
     refresh_calls: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     challenges: list[str] = field(default_factory=list)
@@ -182,9 +183,10 @@ class FakeIdentityProvider:
         return self.start
 
     def poll_device_token(
-        self, device_code: SecretStr, code_verifier: str
+        self, device_code: SecretStr, code_verifier: str, within: float | None = None
     ) -> Result[TokenResponse, PollFailure]:
         self.poll_times.append(self.clock.monotonic())
+        self.poll_limits.append(within)
         self.verifiers.append(code_verifier)
         index = min(len(self.poll_times) - 1, len(self.polls) - 1)
         return self.polls[index]

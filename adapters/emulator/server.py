@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +36,37 @@ from adapters.emulator.state import (
 )
 
 _MAX_BODY = 1 << 20
+# A chunk-size line longer than this is not a chunked body but an attack on the reader.
+_MAX_CHUNK_LINE = 1024
+_SAFE_METHODS = ("GET", "HEAD")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+
+
+class BadBody(ValueError):
+    """A request body that cannot be read as sent; `status` is the answer to give."""
+
+    def __init__(self, status: HTTPStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def parse_json(body: bytes) -> object:
+    """JSON from a request body; ValueError for anything else, deep nesting included.
+
+    >>> parse_json(b'{"a": [1]}')
+    {'a': [1]}
+    >>> parse_json(b"[" * 100_000)
+    Traceback (most recent call last):
+    ...
+    ValueError: the JSON is nested too deeply
+    """
+    try:
+        return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        # The standard decoder recurses per level: thousands of brackets would otherwise end
+        # in a 500 (or worse, exhaust the handler thread's stack).
+        raise ValueError("the JSON is nested too deeply") from None
 
 
 @dataclass(frozen=True)
@@ -85,13 +116,28 @@ class Response:
 Route = Callable[[Request], Response]
 
 
+def _origin_of(url: str) -> str:
+    """scheme://host:port of a URL, lower-cased; '' when it has none (Origin: null).
+
+    >>> _origin_of("http://127.0.0.1:8000/device?user_code=X"), _origin_of("null")
+    ('http://127.0.0.1:8000', '')
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 def _form(request: Request) -> dict[str, str] | Reply:
     """The parameters of a form-encoded (or, leniently, JSON) POST, or the OAuth error."""
     content_type = request.headers.get_content_type()
     try:
         text = request.body.decode("utf-8")
         if content_type == "application/json":
-            loaded = json.loads(text or "{}")
+            loaded = parse_json(text.encode() or b"{}")
             if not isinstance(loaded, dict) or not all(
                 isinstance(value, str) for value in loaded.values()
             ):
@@ -110,7 +156,7 @@ def _form(request: Request) -> dict[str, str] | Reply:
 def _json_payload(request: Request) -> object:
     """The JSON body, or None when it is absent or malformed."""
     try:
-        return json.loads(request.body.decode("utf-8")) if request.body else None
+        return parse_json(request.body) if request.body else None
     except ValueError:
         return None
 
@@ -128,6 +174,11 @@ class _App:
     def __init__(self, state: EmulatorState, base_url: str) -> None:
         self.state = state
         self.base_url = base_url
+        netloc = urlsplit(base_url).netloc.lower()
+        port = urlsplit(base_url).port
+        # The address it serves, and localhost for people who type that in a browser.
+        self.hosts = frozenset({netloc, f"localhost:{port}"})
+        self.origins = frozenset(f"http://{host}" for host in self.hosts)
         self.routes: dict[str, dict[str, Route]] = {
             "/": {"GET": self.index},
             "/device": {"GET": self.device_page, "POST": self.device_decision},
@@ -145,9 +196,58 @@ class _App:
 
     def _control(self, route: control.ControlRoute) -> Route:
         def run(request: Request) -> Response:
-            return Response.of(control.run(route, self.state, _json_payload(request)))
+            if request.method not in _SAFE_METHODS:
+                # A web page can make a browser POST form or plain-text bodies anywhere without
+                # asking; a JSON body needs a CORS preflight, which this server never grants.
+                if request.headers.get_content_type() != "application/json":
+                    return Response.of(
+                        Reply(
+                            415,
+                            {
+                                "error": "invalid_request",
+                                "error_description": "send Content-Type: application/json",
+                            },
+                        )
+                    )
+                try:
+                    payload = parse_json(request.body) if request.body else None
+                except ValueError as error:
+                    return Response.of(
+                        Reply(400, {"error": "invalid_request", "error_description": str(error)})
+                    )
+                return Response.of(control.run(route, self.state, payload))
+            return Response.of(control.run(route, self.state, None))
 
         return run
+
+    def refusal(self, method: str, headers: Message) -> Response | None:
+        """Why a request that a page on another site could have made is refused, if it is.
+
+        The Host must name this server as its URL does: a DNS-rebinding page (evil.example
+        resolving to 127.0.0.1) reaches the socket but sends its own name. A state-changing
+        request with an Origin or Referer from elsewhere is a cross-site form post.
+        """
+        host = (headers.get("Host") or "").strip().lower()
+        if host not in self.hosts:
+            return Response.of(
+                Reply(
+                    421,
+                    {"error": "invalid_request", "error_description": "wrong Host for this server"},
+                )
+            )
+        if method in _SAFE_METHODS:
+            return None
+        origin = headers.get("Origin")
+        referer = headers.get("Referer")
+        sent_from = origin if origin is not None else referer
+        if sent_from is not None and _origin_of(sent_from) not in self.origins:
+            return Response.of(
+                Reply(
+                    403,
+                    {"error": "invalid_request", "error_description": "cross-site request"},
+                )
+            )
+        return None
 
     def handle(self, request: Request) -> Response:
         """Route a request; unknown paths and methods get JSON errors."""
@@ -307,15 +407,18 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         fault: Fault | None = None
         try:
-            length_text = self.headers.get("Content-Length") or "0"
-            if not length_text.isdigit():
-                self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+            refused = self.server.app.refusal(self.command, self.headers)
+            if refused is not None:
+                # The body is left unread, so the connection cannot carry another request.
+                self.close_connection = True
+                self._log(started, started_wall, path, refused, None)
+                self._send(refused)
                 return
-            length = int(length_text)
-            if length > _MAX_BODY:
-                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            try:
+                body = self._read_body()
+            except BadBody as bad:
+                self.send_error(bad.status, bad.reason)
                 return
-            body = self.rfile.read(length)
             fault = state.take_fault(path)
             if fault is not None and fault.kind in (FaultKind.DELAY, FaultKind.HANG):
                 # Waits end early when the emulator stops, so shutdown never hangs on them.
@@ -342,12 +445,76 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response.of(oauth_error("server_error", "internal error", 500))
         # Log before answering: a client that reads the log right after its answer must find it.
         self._log(started, started_wall, path, response, fault)
-        self._send(response)
+        if fault is not None and fault.kind is FaultKind.TRICKLE:
+            self._trickle(response, fault.seconds)
+        else:
+            self._send(response)
 
-    def _send(self, response: Response) -> None:
+    def _read_body(self) -> bytes:
+        """The request body, sized by Content-Length or sent chunked (RFC 9112 §7.1).
+
+        Read in full either way: a body left in the stream would be parsed as the next
+        request on the connection.
+        """
+        coding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        length_text = self.headers.get("Content-Length")
+        if coding:
+            if length_text is not None:
+                # RFC 9112 §6.1: both at once is how requests get smuggled; refuse it.
+                raise BadBody(HTTPStatus.BAD_REQUEST, "both Transfer-Encoding and Content-Length")
+            if coding != "chunked":
+                raise BadBody(HTTPStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding")
+            return self._read_chunked()
+        length_text = length_text or "0"
+        if not length_text.isdigit():
+            raise BadBody(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+        length = int(length_text)
+        if length > _MAX_BODY:
+            raise BadBody(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the body is too large")
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if len(line) > _MAX_CHUNK_LINE or not line.endswith(b"\n"):
+                raise BadBody(HTTPStatus.BAD_REQUEST, "invalid chunk size line")
+            size_text = line.split(b";", 1)[0].strip()
+            # Hex digits only: int() would also take "0x", "+" and "_", which no peer sends.
+            if not size_text or size_text.strip(_HEX_DIGITS):
+                raise BadBody(HTTPStatus.BAD_REQUEST, "invalid chunk size")
+            chunk_size = int(size_text, 16)
+            if chunk_size == 0:
+                break
+            size += chunk_size
+            if size > _MAX_BODY:
+                raise BadBody(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the body is too large")
+            chunk = self.rfile.read(chunk_size)
+            if len(chunk) != chunk_size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise BadBody(HTTPStatus.BAD_REQUEST, "truncated chunk")
+            chunks.append(chunk)
+        # Trailer fields up to the empty line; none of them matter here.
+        for _ in range(100):
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                return b"".join(chunks)
+        raise BadBody(HTTPStatus.BAD_REQUEST, "too many trailer fields")
+
+    def _trickle(self, response: Response, every: float) -> None:
+        """The headers at once, then the body one byte per `every` seconds."""
+        self._send(replace(response, body=b""), length=len(response.body))
+        for index in range(len(response.body)):
+            # Ends early when the emulator stops; a client that gave up makes the write fail.
+            if self.server.stopping.wait(every):
+                self.close_connection = True
+                return
+            self.wfile.write(response.body[index : index + 1])
+
+    def _send(self, response: Response, length: int | None = None) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(len(response.body) if length is None else length))
         # RFC 6749 §5.1: token responses must not be cached; nothing here should be.
         self.send_header("Cache-Control", "no-store")
         for name, value in response.headers:
@@ -546,6 +713,11 @@ class CloudEmulator:
     def hang_next(self, path: str, seconds: float, count: int = 1) -> None:
         """The next `count` requests to `path` are held `seconds`, then dropped unanswered."""
         self.state.add_fault(Fault(path, FaultKind.HANG, seconds=seconds), count)
+
+    def trickle_next(self, path: str, every_seconds: float, count: int = 1) -> None:
+        """The next `count` requests to `path` are answered normally, but after the headers
+        the body comes one byte every `every_seconds` (a slow server or proxy)."""
+        self.state.add_fault(Fault(path, FaultKind.TRICKLE, seconds=every_seconds), count)
 
     def clear_faults(self) -> None:
         """Forget pending faults."""

@@ -113,6 +113,9 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # wait, then answer normally
     DROP = "drop"  # close the connection without a response
     HANG = "hang"  # hold the request unanswered, then close the connection
+    # answer normally, but send the body one byte every `seconds` after the headers: each
+    # read succeeds, so only a client's whole-request deadline ends the wait
+    TRICKLE = "trickle"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class Fault:
             raise ValueError("fault status must be a 5xx code")
         if self.seconds < 0:
             raise ValueError("fault seconds must not be negative")
+        if self.kind is FaultKind.TRICKLE and self.seconds <= 0:
+            raise ValueError("a trickle needs 'seconds' between bytes above 0")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from adapters.emulator import CloudEmulator, EmulatorSettings
 from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport, trust
+from tests.reliability.deadlines import deadlines
 
 # The sizes the tests use too (each test module names its own constant from these).
 KILLS_PER_FILE = 120  # 240 kills in all
@@ -208,6 +209,7 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("shared-auth-threads", shared_auth_threads),
     ("redirected-401", redirected_401),
     ("untrusted-folder", untrusted_folder),
+    ("deadlines", deadlines),
 )
 
 

@@ -96,7 +96,7 @@ def test_faults_over_http(client: httpx.Client) -> None:
         client.get("/proxy/health")
 
     _ok(client.post("/_emulator/faults", json={"path": "*", "kind": "hang", "seconds": 9}))
-    _ok(client.post("/_emulator/clear_faults"))
+    _ok(client.post("/_emulator/clear_faults", json={}))
     assert client.get("/proxy/health").status_code == 401
     log = _ok(client.get("/_emulator/log"))["requests"]
     assert [entry["fault"] for entry in log] == ["status", "status", "delay", "drop", None]
@@ -113,7 +113,7 @@ def test_issue_shortcuts_and_reset(
     assert flow.health(key["key"]).status_code == 200
     flow.start()
 
-    _ok(client.post("/_emulator/reset"))
+    _ok(client.post("/_emulator/reset", json={}))
 
     assert emulator.user_codes() == []
     assert emulator.request_log() == []
@@ -141,7 +141,8 @@ def test_issue_shortcuts_and_reset(
 def test_control_mistakes_are_4xx_json(
     client: httpx.Client, path: str, body: object, status: int
 ) -> None:
-    response = client.post(path, json=body)
+    # The header is explicit because `None` sends no body, and then httpx sets no type.
+    response = client.post(path, json=body, headers={"Content-Type": "application/json"})
     assert response.status_code == status
     assert response.json()["error"] in ("not_found", "invalid_request")
 

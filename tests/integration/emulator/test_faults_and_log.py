@@ -145,13 +145,21 @@ def test_a_bug_is_a_json_500_without_a_traceback(
 
 def test_an_oversized_body_is_refused(emulator: CloudEmulator) -> None:
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=2) as raw:
-        raw.sendall(b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+        raw.sendall(
+            b"POST /oauth2/token HTTP/1.1\r\n"
+            + f"Host: 127.0.0.1:{emulator.port}\r\n".encode()
+            + b"Content-Length: 99999999\r\n\r\n"
+        )
         assert raw.recv(100).startswith(b"HTTP/1.1 413")
 
 
 def test_a_malformed_request_gets_a_json_400(emulator: CloudEmulator) -> None:
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=2) as raw:
-        raw.sendall(b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+        raw.sendall(
+            b"POST /oauth2/token HTTP/1.1\r\n"
+            + f"Host: 127.0.0.1:{emulator.port}\r\n".encode()
+            + b"Content-Length: -1\r\n\r\n"
+        )
         answer = b"".join(iter(lambda: raw.recv(1000), b""))  # the server closes after it
     assert answer.startswith(b"HTTP/1.1 400")
     assert b'"error": "invalid_request"' in answer

@@ -42,7 +42,18 @@ class Drop:
     """Read the request, then close the connection without a byte of answer."""
 
 
-Action = Answer | Hang | Drop
+@dataclass(frozen=True)
+class Trickle:
+    """Answer 200 with `body`, one byte every `every` seconds: the body only, or (with
+    `headers`) the status line and headers too. Each read succeeds, so only a deadline stops
+    a client; the server gives up once the test ends."""
+
+    body: bytes = b'{"status": "ok", "padding": "' + b"x" * 200 + b'"}'
+    every: float = 0.2
+    headers: bool = False
+
+
+Action = Answer | Hang | Drop | Trickle
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,19 @@ class _Handler(BaseHTTPRequestHandler):
             case Drop():
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+            case Trickle() as trickle:
+                self.close_connection = True
+                head = (
+                    b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(trickle.body)}\r\n\r\n".encode()
+                )
+                slow = head + trickle.body if trickle.headers else trickle.body
+                if not trickle.headers:
+                    self.wfile.write(head)
+                for index in range(len(slow)):
+                    if scripted.released.wait(trickle.every):
+                        return
+                    self.wfile.write(slow[index : index + 1])
             case Answer() as answer:
                 payload = answer.payload()
                 self.send_response(answer.status)
