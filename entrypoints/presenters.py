@@ -36,6 +36,7 @@ from domain.errors import (
     ServerError,
     ServiceUnreachable,
     SessionExpired,
+    SessionNotSaved,
     SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
@@ -77,6 +78,7 @@ def exit_code(failure: AuthFailure) -> int:
             | LockTimeout()
             | ProjectExists()
             | KeyNotSaved()
+            | SessionNotSaved()
         ):
             return EXIT_USER_MUST_ACT
         case (
