@@ -204,7 +204,9 @@ class LoginWithDeviceFlow:
     def _abandoned(self, session: TokenSet, problem: str) -> SessionNotSaved:
         """A session nobody holds must not stay open on the server: revoke it, say whether."""
         if session.refresh_token is None or not session.can_refresh:
-            return SessionNotSaved(problem, revoked=False, revoke_problem="the server gave no refresh token to revoke")
+            return SessionNotSaved(
+                problem, revoked=False, revoke_problem="the server gave no refresh token to revoke"
+            )
         revoked = self._identity.revoke(session.refresh_token)
         if isinstance(revoked, Failure):
             return SessionNotSaved(problem, revoked=False, revoke_problem=revoked.failure().message)

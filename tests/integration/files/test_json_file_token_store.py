@@ -149,7 +149,9 @@ CORRUPT_FILES = {
         "access_token must be a non-empty string of visible ASCII",
     ),
     "refresh token with a control character": (
-        json.dumps({"access_token": "a", "expires_at": 1, "refresh_token": f"{SECRET}\x7f"}).encode(),
+        json.dumps(
+            {"access_token": "a", "expires_at": 1, "refresh_token": f"{SECRET}\x7f"}
+        ).encode(),
         "refresh_token must be a non-empty string of visible ASCII",
     ),
     "email as list": (
