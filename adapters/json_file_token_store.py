@@ -61,10 +61,14 @@ class JsonFileTokenStore:
         path: Path,
         lock_timeout: float = TOKEN_LOCK_TIMEOUT_SECONDS,
         on_lock_wait: LockWaitNotice | None = None,
+        remember: Callable[[str], None] | None = None,
     ) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
         self._on_lock_wait = on_lock_wait
+        # Told each secret read from the file, so that the CLI can keep them out of whatever
+        # it prints, even after the file is gone (logout).
+        self._remember = remember
 
     @property
     def path(self) -> Path:
@@ -158,7 +162,11 @@ class JsonFileTokenStore:
     def _parse(self, data: bytes | None) -> Result[TokenSet | None, ReadFailure]:
         if data is None:
             return Success(None)
-        return parse_tokens(self._path, data)
+        parsed = parse_tokens(self._path, data)
+        if self._remember is not None and isinstance(parsed, Success):
+            for secret in _secrets_of(parsed.unwrap()):
+                self._remember(secret)
+        return parsed
 
 
 def _is_token(value: object) -> bool:
@@ -254,6 +262,15 @@ def _token_set(document: dict[str, Any]) -> TokenSet:
         obtained_at=document.get("obtained_at"),
         extra={key: value for key, value in document.items() if key not in _KNOWN_FIELDS},
     )
+
+
+def _secrets_of(tokens: TokenSet) -> list[str]:
+    """The tokens, and unknown fields' text (another tool's id_token, say, may be secret)."""
+    found = [tokens.access_token.get_secret_value()]
+    if tokens.refresh_token is not None:
+        found.append(tokens.refresh_token.get_secret_value())
+    found.extend(value for value in tokens.extra.values() if isinstance(value, str))
+    return found
 
 
 def _serialise(tokens: TokenSet) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from returns.result import Failure
 
 from adapters.data_directory import ensure_data_directory, loose_permission_warnings
-from entrypoints.console import err, lock_wait_notice
+from entrypoints.console import err, lock_wait_notice, scrub_secrets_known_to
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import fail
 
@@ -14,6 +14,7 @@ from entrypoints.presenters import fail
 def prepare(*, network: bool = False, writes: bool = False) -> Container | int:
     """A ready container, or the exit code of a failure already reported."""
     container = build_container(on_lock_wait=lock_wait_notice)
+    scrub_secrets_known_to(container.known_secrets)
     for warning in loose_permission_warnings([container.token_path(), container.config_path()]):
         err(warning)
     if writes:

@@ -18,7 +18,7 @@ from domain.errors import CorruptFile, MalformedResponse
 from entrypoints.library import CloudAuthError, cloud_auth
 from entrypoints.presenters import EXIT_CLOUD_UNAVAILABLE, exit_code
 from tests.integration.http.scripted_server import Answer, ScriptedServer, running_server
-from tests.reliability.harness import Workspace, run_in_process
+from tests.reliability.harness import TOKEN_FILE, Workspace, run_in_process
 
 pytestmark = pytest.mark.reliability
 
@@ -134,3 +134,80 @@ def test_the_library_never_gets_such_a_token_to_send(tmp_path: Path) -> None:
     assert isinstance(raised.value.failure, CorruptFile)
     assert raised.value.failure.path == str(workspace.tokens)
     assert "token-0123456789" not in str(raised.value)
+
+
+# Server text quoting a secret the command holds, other than the one that request carried ---
+
+ENV_KEY = "bmc_envKEY0123456789"
+STORED_KEY = "bmc_storedKEY0123456789"
+ACCESS = "stored-access-token-ABCDEF"
+REFRESH = "stored-refresh-token-GHIJKL"
+HELD = (ENV_KEY, STORED_KEY, ACCESS, REFRESH)
+ECHO = {
+    "error": "invalid_request",
+    "error_description": f"seen {ENV_KEY} {STORED_KEY} {ACCESS} {REFRESH}",
+}
+
+
+def _holding_every_secret(workspace: Workspace, expires_at: int) -> None:
+    workspace.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    workspace.config.write_text(f"cloud_api_key: {STORED_KEY}\n")
+    workspace.config.chmod(0o600)
+    document = {"access_token": ACCESS, "refresh_token": REFRESH, "expires_at": expires_at}
+    workspace.tokens.write_text(json.dumps(document))
+    workspace.tokens.chmod(0o600)
+    workspace.env["BASIC_MEMORY_CLOUD_API_KEY"] = ENV_KEY
+
+
+@pytest.mark.parametrize(
+    ("argv", "path", "expires_at", "shown"),
+    [
+        # The revocation carried only the refresh token.
+        (["cloud", "logout"], "/oauth2/revoke", 4_000_000_000, "revocation failed"),
+        # The refresh carried only the refresh token; the answer is shown as the session's problem.
+        (["cloud", "status"], "/oauth2/token", 1, "invalid_request"),
+        (["cloud", "status", "--json"], "/oauth2/token", 1, "invalid_request"),
+    ],
+    ids=["logout", "status", "status-json"],
+)
+def test_server_text_never_shows_a_secret_the_command_holds(
+    server: ScriptedServer,
+    tmp_path: Path,
+    argv: list[str],
+    path: str,
+    expires_at: int,
+    shown: str,
+) -> None:
+    server.script(path, Answer(400, ECHO))
+    server.script("/proxy/health", Answer(200, {}))
+    workspace = Workspace(tmp_path)
+    workspace.point_at(server.base_url)
+    _holding_every_secret(workspace, expires_at)
+
+    run = run_in_process(argv, workspace.env)
+
+    assert shown in run.output, run.describe()
+    assert "seen" in run.output
+    for secret in HELD:
+        assert secret not in run.output, f"{secret} in {run.output!r}"
+
+
+def test_login_never_shows_the_device_code_or_a_stored_key_quoted_by_the_server(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    device_code = DEVICE_BODY["device_code"]
+    server.script("/oauth2/device_authorization", Answer(200, DEVICE_BODY))
+    echo = {"error": "odd_error", "error_description": f"seen {device_code} {STORED_KEY} {ENV_KEY}"}
+    server.script("/oauth2/token", Answer(400, echo))
+    workspace = Workspace(tmp_path)
+    workspace.point_at(server.base_url)
+    _holding_every_secret(workspace, 1)
+    (workspace.data / TOKEN_FILE).unlink()
+
+    run = run_in_process(["cloud", "login", "--no-browser", "--force"], workspace.env)
+
+    assert run.code == 1, run.describe()
+    assert "odd_error" in run.stderr
+    assert "seen" in run.stderr
+    for secret in (device_code, STORED_KEY, ENV_KEY):
+        assert secret not in run.output
