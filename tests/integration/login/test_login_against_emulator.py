@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,14 +152,37 @@ def _login_saving_to(rig: Rig, tokens: JsonFileTokenStore) -> LoginWithDeviceFlo
     )
 
 
-def test_a_folder_that_cannot_take_the_token_file_fails_before_any_code(
-    rig: Rig, tmp_path: Path
-) -> None:
-    # Root ignores chmod; nobody can create a file under a regular file.
-    (tmp_path / "blocked").write_bytes(b"")
-    tokens = JsonFileTokenStore(tmp_path / "blocked" / ".cloud_tokens.json")
+@contextmanager
+def _unwritable(folder: Path, how: str) -> Iterator[None]:
+    """A folder whose files can be read but where no new file can be made, even by root
+    (who ignores chmod): an immutable folder, or the lock's name taken by a folder."""
+    if how == "lock name taken":
+        (folder / ".cloud_tokens.json.lock").mkdir()
+        yield
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("this file system or container does not allow chattr +i")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
-    failure = _login_saving_to(rig, tokens).execute().failure()
+
+@pytest.mark.parametrize("how", ["immutable folder", "lock name taken"])
+def test_a_folder_that_cannot_take_the_token_file_fails_before_any_code(
+    rig: Rig, tmp_path: Path, how: str
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    tokens = JsonFileTokenStore(folder / ".cloud_tokens.json", lock_timeout=1.0)
+    # Readable, so that only a write check can tell.
+    assert tokens.load() == Success(None)
+
+    with _unwritable(folder, how):
+        failure = _login_saving_to(rig, tokens).execute().failure()
 
     assert isinstance(failure, FileAccessError)
     assert rig.emulator.device_codes() == []
