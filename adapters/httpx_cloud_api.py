@@ -21,7 +21,6 @@ from adapters.http_transport import (
     ServiceConnection,
     SharedClient,
     TimeoutSetting,
-    is_header_safe,
     is_safe_web_url,
     json_object,
     shown_text,
@@ -37,6 +36,7 @@ from domain.errors import (
     SubscriptionRequired,
 )
 from domain.ports import Clock, CloudFailure, CreatedApiKey, HealthReport
+from domain.session import is_header_safe
 
 if TYPE_CHECKING:
     import httpx

@@ -10,6 +10,8 @@ How answers map to results:
 - An OAuth error body (`{"error": ..., "error_description": ...}`, whatever the status):
   the poll's own outcomes (AuthorizationPending, SlowDown, AccessDenied, DeviceCodeExpired),
   SessionExpired for `invalid_grant` on refresh, ProviderError for any other code.
+- A token that could not go in an HTTP header (spaces, control or non-ASCII characters):
+  MalformedResponse, so it is never stored, and never later quoted by httpx's header error.
 - Any other non-2xx answer without an OAuth error body (a 404 from a wrong domain, a redirect,
   which is never followed): ProviderError("HTTP <status>"), which ends the flow instead of
   retrying for ten minutes.
@@ -50,7 +52,7 @@ from domain.ports import (
     PollFailure,
     RefreshFailure,
 )
-from domain.session import TokenResponse
+from domain.session import TokenResponse, is_header_safe
 
 if TYPE_CHECKING:
     import httpx
@@ -63,6 +65,11 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Long enough for any real user code (WorkOS: 8 letters and a dash), short enough to show.
 MAX_USER_CODE_LENGTH = 64
 MAX_ERROR_CODE_LENGTH = 64
+
+# Never quotes the token: saying which one is enough to report the server's fault.
+_UNSENDABLE = (
+    "the {name} it sent cannot be sent in a header (spaces, control or non-ASCII characters)"
+)
 
 _OAuthFailure = ProviderError | ServerError | MalformedResponse
 
@@ -303,6 +310,9 @@ def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResp
     if not isinstance(access, str) or not access:
         return Failure(MalformedResponse(SERVICE, "the answer has no access_token"))
     refresh = _optional_text(body, "refresh_token")
+    for name, token in (("access_token", access), ("refresh_token", refresh)):
+        if token is not None and not is_header_safe(token):
+            return Failure(MalformedResponse(SERVICE, _UNSENDABLE.format(name=name)))
     token_type = _shown_field(body, "token_type")
     user = body.get("user")
     return Success(

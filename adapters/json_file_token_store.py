@@ -16,16 +16,19 @@ from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
 from adapters.atomic_files import (
+    PRIVATE_FILE_MODE,
+    TEMP_SUFFIX,
     LockFailure,
     LockWaitNotice,
     ReadFailure,
     describe_os_error,
     locked,
     read_bytes_limited,
+    temp_prefix,
     write_atomically,
 )
 from domain.errors import AuthFailure, CorruptFile, FileAccessError, StorageFailure
-from domain.session import TokenSet
+from domain.session import TokenSet, is_header_safe
 
 _KNOWN_FIELDS = (
     "access_token",
@@ -58,10 +61,14 @@ class JsonFileTokenStore:
         path: Path,
         lock_timeout: float = TOKEN_LOCK_TIMEOUT_SECONDS,
         on_lock_wait: LockWaitNotice | None = None,
+        remember: Callable[[str], None] | None = None,
     ) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
         self._on_lock_wait = on_lock_wait
+        # Told each secret read from the file, so that the CLI can keep them out of whatever
+        # it prints, even after the file is gone (logout).
+        self._remember = remember
 
     @property
     def path(self) -> Path:
@@ -79,6 +86,26 @@ class JsonFileTokenStore:
             if not is_successful(current):
                 return Failure(current.failure())
             return write_atomically(self._path, _serialise(tokens))
+
+    def check_writable(self) -> Result[None, StorageFailure]:
+        """Take the lock and create and remove a temp file, as `save` would.
+
+        The temp file is named like `write_atomically`'s, so one a crash leaves behind is
+        cleaned up by the next writer.
+        """
+        with self._locked() as lock:
+            if not is_successful(lock):
+                return Failure(lock.failure())
+            probe = self._path.with_name(
+                f"{temp_prefix(self._path)}{os.getpid()}.probe{TEMP_SUFFIX}"
+            )
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            try:
+                os.close(os.open(probe, flags, PRIVATE_FILE_MODE))
+                probe.unlink()
+            except OSError as error:
+                return Failure(FileAccessError(str(self._path), describe_os_error(error)))
+            return Success(None)
 
     def delete(
         self, last_look: Callable[[TokenSet | None], None] | None = None
@@ -135,11 +162,23 @@ class JsonFileTokenStore:
     def _parse(self, data: bytes | None) -> Result[TokenSet | None, ReadFailure]:
         if data is None:
             return Success(None)
-        return parse_tokens(self._path, data)
+        parsed = parse_tokens(self._path, data)
+        if self._remember is not None and isinstance(parsed, Success):
+            for secret in _secrets_of(parsed.unwrap()):
+                self._remember(secret)
+        return parsed
 
 
 def _is_token(value: object) -> bool:
-    return isinstance(value, str) and bool(value)
+    # A hand-edited token that could not go in a header is refused here, at the one door
+    # every session comes in by, so no caller (the library included) can ever send one and
+    # have httpx quote it in an exception.
+    return isinstance(value, str) and is_header_safe(value)
+
+
+def _is_optional_token(value: object) -> bool:
+    # An empty refresh token has always meant "none" (TokenSet.can_refresh).
+    return value is None or value == "" or _is_token(value)
 
 
 def _is_optional_text(value: object) -> bool:
@@ -155,10 +194,12 @@ def _is_optional_unix_seconds(value: object) -> bool:
     return value is None or _is_unix_seconds(value)
 
 
+_TOKEN_RULE = "must be a non-empty string of visible ASCII characters (it is sent in a header)"
+
 # (field, required, valid, rule): the first broken rule is the problem reported.
 _FIELD_RULES: tuple[tuple[str, bool, Callable[[object], bool], str], ...] = (
-    ("access_token", True, _is_token, "must be a non-empty string"),
-    ("refresh_token", False, _is_optional_text, "must be a string or null"),
+    ("access_token", True, _is_token, _TOKEN_RULE),
+    ("refresh_token", False, _is_optional_token, f"{_TOKEN_RULE} or null"),
     ("expires_at", True, _is_unix_seconds, "must be an integer (Unix seconds)"),
     ("token_type", False, _is_optional_text, "must be a string"),
     ("user_id", False, _is_optional_text, "must be a string or null"),
@@ -221,6 +262,15 @@ def _token_set(document: dict[str, Any]) -> TokenSet:
         obtained_at=document.get("obtained_at"),
         extra={key: value for key, value in document.items() if key not in _KNOWN_FIELDS},
     )
+
+
+def _secrets_of(tokens: TokenSet) -> list[str]:
+    """The tokens, and unknown fields' text (another tool's id_token, say, may be secret)."""
+    found = [tokens.access_token.get_secret_value()]
+    if tokens.refresh_token is not None:
+        found.append(tokens.refresh_token.get_secret_value())
+    found.extend(value for value in tokens.extra.values() if isinstance(value, str))
+    return found
 
 
 def _serialise(tokens: TokenSet) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from domain.errors import (
     ServerError,
     ServiceUnreachable,
     SessionExpired,
+    SessionNotSaved,
 )
 from domain.pkce import s256_challenge
 from domain.polling import (
@@ -67,8 +67,10 @@ class LoginWithDeviceFlow:
     """`bm cloud login`.
 
     Failures: AccessDenied, DeviceCodeExpired, LoginTimedOut, ProviderError, a network
-    failure while starting the flow, or a storage failure. A subscription problem is not a
-    failure of the login: the session is saved and `verification` carries the problem.
+    failure while starting the flow, a storage failure (the token file cannot be read or
+    written: found before any code is shown), or SessionNotSaved (writing failed after the
+    approval; the new session is then revoked on the server). A subscription problem is not
+    a failure of the login: the session is saved and `verification` carries the problem.
     Nothing is saved unless the flow succeeds.
     """
 
@@ -100,6 +102,11 @@ class LoginWithDeviceFlow:
         stored = self._tokens.load()
         if isinstance(stored, Failure):
             return Failure(stored.failure())
+        # Likewise a folder that cannot take the file (read-only, full): a refresh would spend
+        # the single-use refresh token, a device flow would ask the person for nothing.
+        writable = self._tokens.check_writable()
+        if isinstance(writable, Failure):
+            return Failure(writable.failure())
         if not force:
             refreshed = self._refresh_existing()
             if refreshed is not None:
@@ -131,16 +138,15 @@ class LoginWithDeviceFlow:
         authorization = started.unwrap()
         self._display.show_code(authorization.user_code, authorization.verification_uri)
         self._offer_browser(authorization, open_browser)
-        schedule = start_schedule(
-            self._clock.monotonic(), authorization.expires_in, authorization.interval
-        )
-        flow_minutes = max(1, math.ceil((schedule.deadline - self._clock.monotonic()) / 60))
+        started_at = self._clock.monotonic()
+        schedule = start_schedule(started_at, authorization.expires_in, authorization.interval)
+        flow_seconds = round(schedule.deadline - started_at)
         polls = 0
         while True:
             wait = wait_before_next_poll(schedule, self._clock.monotonic())
             if wait is None:
                 self._display.finish()
-                return Failure(LoginTimedOut(flow_minutes))
+                return Failure(LoginTimedOut(flow_seconds))
             self._wait(wait, schedule)
             # The poll may not outlive the flow: a server answering slowly (or a byte at a time)
             # would otherwise keep the login going past the deadline the person was shown.
@@ -198,8 +204,19 @@ class LoginWithDeviceFlow:
         session = session_from_response(response, int(self._clock.now()))
         saved = self._tokens.save(session)
         if isinstance(saved, Failure):
-            return Failure(saved.failure())
+            return Failure(self._abandoned(session, saved.failure().message))
         return Success(self._verified(session, refreshed=False, polls=polls))
+
+    def _abandoned(self, session: TokenSet, problem: str) -> SessionNotSaved:
+        """A session nobody holds must not stay open on the server: revoke it, say whether."""
+        if session.refresh_token is None or not session.can_refresh:
+            return SessionNotSaved(
+                problem, revoked=False, revoke_problem="the server gave no refresh token to revoke"
+            )
+        revoked = self._identity.revoke(session.refresh_token)
+        if isinstance(revoked, Failure):
+            return SessionNotSaved(problem, revoked=False, revoke_problem=revoked.failure().message)
+        return SessionNotSaved(problem, revoked=True)
 
     def _verified(self, session: TokenSet, refreshed: bool, polls: int) -> LoginOutcome:
         credential = Credential(CredentialSource.OAUTH_SESSION, session.access_token)

@@ -151,6 +151,10 @@ class ShowStatus:
         chosen = for_global_operations(available, now)
         credential: Credential | None = chosen.value_or(None)
         credential_problem = chosen.failure().message if isinstance(chosen, Failure) else None
+        if key_problem is not None:
+            # Every command that sends a credential refuses a malformed key (ObtainCredential
+            # stops at it even when a session would do): status must not claim otherwise.
+            credential, credential_problem = None, key_problem
         cloud = None
         if not offline and credential is not None:
             cloud = CloudView(credential.source, self._cloud.check_health(credential))

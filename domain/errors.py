@@ -119,14 +119,33 @@ class DeviceCodeExpired:
         return "The login code expired before it was approved. Run `bm cloud login` again."
 
 
+def _counted(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def duration_words(seconds: int) -> str:
+    """A whole number of seconds as a person would say it.
+
+    >>> [duration_words(s) for s in (1, 5, 60, 90, 600)]
+    ['1 second', '5 seconds', '1 minute', '1 minute 30 seconds', '10 minutes']
+    """
+    minutes, rest = divmod(max(0, seconds), 60)
+    if minutes == 0:
+        return _counted(rest, "second")
+    if rest == 0:
+        return _counted(minutes, "minute")
+    return f"{_counted(minutes, 'minute')} {_counted(rest, 'second')}"
+
+
 @dataclass(frozen=True)
 class LoginTimedOut:
-    minutes: int
+    # Seconds, not minutes: a code that lives 5 seconds must not read "after 1 minutes".
+    seconds: int
 
     @property
     def message(self) -> str:
         return (
-            f"Login timed out after {self.minutes} minutes without approval. "
+            f"Login timed out after {duration_words(self.seconds)} without approval. "
             "Run `bm cloud login` again and approve promptly."
         )
 
@@ -380,6 +399,31 @@ class InvalidProjectPath:
         )
 
 
+@dataclass(frozen=True)
+class SessionNotSaved:
+    """Signed in, but the token file could not be written; the new session was then revoked
+    on the server (when possible) so that no session is left open that nobody holds."""
+
+    problem: str
+    revoked: bool
+    # Why the revocation failed, or why none was possible; empty when `revoked`.
+    revoke_problem: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.revoked:
+            server = "The new session was revoked on the server, so none is left open."
+        else:
+            server = (
+                f"It could not be revoked on the server ({self.revoke_problem.rstrip('.')}): "
+                "end it from the Basic Memory dashboard."
+            )
+        return (
+            f"Signed in, but could not save the session: {self.problem} {server} "
+            "Fix that, then run `bm cloud login` again."
+        )
+
+
 # Groups used by the ports: what a file store, a network call and the settings can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
 TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
@@ -418,4 +462,5 @@ AuthFailure = (
     | KeyNotSaved
     | UntrustedPath
     | InvalidProjectPath
+    | SessionNotSaved
 )

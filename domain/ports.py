@@ -103,6 +103,14 @@ class TokenStore(Protocol):
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]: ...
 
+    def check_writable(self) -> Result[None, StorageFailure]:
+        """Whether `save` could write now (the folder takes a new file); changes nothing.
+
+        Login asks before the device flow, so a read-only folder fails before a code is shown
+        rather than after the person approved a session that then cannot be kept.
+        """
+        ...
+
     def delete(
         self, last_look: Callable[[TokenSet | None], None] | None = None
     ) -> Result[bool, StorageFailure]:

@@ -17,6 +17,18 @@ DEFAULT_LIFETIME_SECONDS = 3600
 MAX_JWT_PAYLOAD_CHARS = 16_384
 
 
+def is_header_safe(token: str) -> bool:
+    """Whether a token can go in an Authorization header: visible ASCII only, not empty.
+
+    A token that cannot is refused where it arrives (a token answer, the token file): sent
+    later, httpx would raise an exception whose text quotes the header, token and all.
+
+    >>> [is_header_safe(s) for s in ("abc.DEF-_~+/=", "tök", "a b", "a\\nb", "")]
+    [True, False, False, False, False]
+    """
+    return bool(token) and all("!" <= char <= "~" for char in token)
+
+
 class TokenResponse(BaseModel):
     """What the identity provider returned for a device-code or refresh grant."""
 

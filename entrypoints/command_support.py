@@ -9,7 +9,7 @@ from dependency_injector import providers
 from returns.result import Failure
 
 from adapters.data_directory import ensure_data_directory, loose_permission_warnings
-from entrypoints.console import err, lock_wait_notice
+from entrypoints.console import err, lock_wait_notice, scrub_secrets_known_to
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import fail
 
@@ -50,6 +50,7 @@ def prepare_logout(*, remove_api_key: bool) -> Container | int:
 
 
 def _ready(container: Container, *, network: bool = False, writes: bool = False) -> Container | int:
+    scrub_secrets_known_to(container.known_secrets)
     for warning in loose_permission_warnings(
         config=container.config_path(), tokens=container.token_path()
     ):

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -27,20 +28,70 @@ def printable(text: str) -> str:
 
 _UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
+# Shorter values are not looked for: they protect nothing (no service issues such a token),
+# and removing every "abc" from a message would garble it.
+MIN_SCRUBBED_LENGTH = 8
+SCRUBBED = "…"
+
+
+def _nothing_known() -> Iterable[str]:
+    return ()
+
+
+_source: Callable[[], Iterable[str]] = _nothing_known
+# Everything the source has named since it was installed: a secret the command has since
+# removed (logout deletes the session before saying how its revocation went) stays known.
+_known: set[str] = set()
+
+
+def scrub_secrets_known_to(source: Callable[[], Iterable[str]]) -> None:
+    """From now on, remove every secret `source()` names from each line this process prints.
+
+    The container's `known_secrets` is the source: every command installs it as it starts, so
+    server text (an error description, a subscription message) never shows a token or key the
+    command holds, whichever request it answered; nobody has to remember it per message.
+    The source is read now and again at every line, so secrets gained later count too.
+    """
+    # One command per process, so one container's secrets at a time.
+    global _source
+    _source = source
+    _known.clear()
+    _known.update(source())
+
+
+def without_known_secrets(text: str) -> str:
+    r"""`text` with each known secret (also as JSON would escape it) replaced by '…'.
+
+    >>> scrub_secrets_known_to(lambda: ["s3cret-token", "tok\"en-0123"])
+    >>> without_known_secrets('echo s3cret-token and "tok\\"en-0123" and abc')
+    'echo … and "…" and abc'
+    >>> scrub_secrets_known_to(_nothing_known)
+    """
+    _known.update(_source())
+    # Longest first, so a secret that contains another is removed whole.
+    for secret in sorted(_known, key=len, reverse=True):
+        if len(secret) < MIN_SCRUBBED_LENGTH:
+            continue
+        text = text.replace(secret, SCRUBBED)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, SCRUBBED)
+    return text
+
 
 def out(text: str = "") -> None:
     """One line of results on stdout."""
-    print(printable(text), file=sys.stdout, flush=True)
+    print(printable(without_known_secrets(text)), file=sys.stdout, flush=True)
 
 
 def out_json(document: object) -> None:
     """A JSON document on stdout; json.dumps escapes every control character itself."""
-    print(json.dumps(document, indent=2), file=sys.stdout, flush=True)
+    print(without_known_secrets(json.dumps(document, indent=2)), file=sys.stdout, flush=True)
 
 
 def err(text: str) -> None:
     """One line of progress, warning or error on stderr."""
-    print(printable(text), file=sys.stderr, flush=True)
+    print(printable(without_known_secrets(text)), file=sys.stderr, flush=True)
 
 
 def lock_wait_notice(lock: Path, seconds_left: float) -> None:
@@ -91,7 +142,7 @@ class TerminalLoginDisplay:
 
     def _write(self, text: str) -> None:
         """Callers pass every value that came from outside through printable()."""
-        self._stream.write(text)
+        self._stream.write(without_known_secrets(text))
         self._stream.flush()
 
     def _close_line(self) -> None:

@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
-from returns.result import Failure, Result
+from returns.result import Failure, Result, Success
 
 from adapters.data_directory import (
     CONFIG_FILE_NAME,
@@ -47,7 +47,14 @@ if TYPE_CHECKING:
     from application.show_status import ShowStatus
     from domain.endpoints import CloudEndpoints
     from domain.errors import AuthFailure
-    from domain.ports import Browser, Clock, CloudApi, ConfigStore, IdentityProvider, LoginDisplay
+    from domain.ports import (
+        Browser,
+        Clock,
+        CloudApi,
+        ConfigStore,
+        IdentityProvider,
+        LoginDisplay,
+    )
 
 
 def deferred(path: str) -> Callable[..., Any]:
@@ -83,6 +90,7 @@ def _endpoints(env: Mapping[str, str], config: ConfigStore) -> Result[CloudEndpo
 def _identity_provider(
     endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
     http_client: Callable[[], SharedClient],
+    seen: set[str],
 ) -> IdentityProvider:
     def build() -> IdentityProvider:
         resolved = endpoints()
@@ -98,13 +106,14 @@ def _identity_provider(
 
     from entrypoints.lazy_network import LazyIdentityProvider
 
-    return LazyIdentityProvider(build)
+    return LazyIdentityProvider(build, remember=seen.add)
 
 
 def _cloud_api(
     endpoints: Callable[[], Result[CloudEndpoints, AuthFailure]],
     http_client: Callable[[], SharedClient],
     clock: Clock,
+    seen: set[str],
 ) -> CloudApi:
     def build() -> CloudApi:
         resolved = endpoints()
@@ -118,7 +127,25 @@ def _cloud_api(
 
     from entrypoints.lazy_network import LazyCloudApi
 
-    return LazyCloudApi(build)
+    return LazyCloudApi(build, remember=seen.add)
+
+
+def _known_secrets(env: Mapping[str, str], config: ConfigStore, seen: set[str]) -> frozenset[str]:
+    """Every secret this command holds: the environment's API key, the stored key (read now),
+    and what it has read from the token file or been handed by the services. The CLI's
+    console removes them all from whatever it prints, so server text quoting any of them (not
+    only the one sent with that request) is never shown. Revealed here only to compare.
+    """
+    from domain.credentials import API_KEY_VARIABLE
+
+    found = set(seen)
+    raw_key = env.get(API_KEY_VARIABLE)
+    if raw_key:
+        found.update((raw_key, raw_key.strip()))
+    settings = config.load()
+    if isinstance(settings, Success) and (stored := settings.unwrap().cloud_api_key) is not None:
+        found.update((stored.get_secret_value(), stored.get_secret_value().strip()))
+    return frozenset(found)
 
 
 def _browser(env: Mapping[str, str]) -> Browser:
@@ -151,10 +178,14 @@ class Container(containers.DeclarativeContainer):
     # Told when a file's lock is held by another command for longer than a write takes; the
     # CLI says so on stderr, library callers hear nothing.
     lock_wait_notice: providers.Object[LockWaitNotice | None] = providers.Object(None)
+    # Secrets this command has read from the token file or been handed by the services (a
+    # device code, new tokens, a new API key): kept even after the file is gone (logout).
+    seen_secrets: providers.Singleton[set[str]] = providers.Singleton(set)
     tokens: providers.Singleton[JsonFileTokenStore] = providers.Singleton(
         deferred("adapters.json_file_token_store:JsonFileTokenStore"),
         token_path,
         on_lock_wait=lock_wait_notice,
+        remember=seen_secrets.provided.add,
     )
     config: providers.Singleton[YamlConfigStore] = providers.Singleton(
         deferred("adapters.yaml_config_store:YamlConfigStore"),
@@ -168,8 +199,14 @@ class Container(containers.DeclarativeContainer):
     http_client: providers.Singleton[SharedClient] = providers.Singleton(
         deferred("adapters.http_transport:SharedClient")
     )
-    identity = providers.Singleton(_identity_provider, endpoints.provider, http_client.provider)
-    cloud = providers.Singleton(_cloud_api, endpoints.provider, http_client.provider, clock)
+    identity = providers.Singleton(
+        _identity_provider, endpoints.provider, http_client.provider, seen_secrets
+    )
+    cloud = providers.Singleton(
+        _cloud_api, endpoints.provider, http_client.provider, clock, seen_secrets
+    )
+    # Read at each call: what the console must keep out of every line it prints.
+    known_secrets = providers.Callable(_known_secrets, env, config, seen_secrets)
     browser = providers.Factory(_browser, env)
     # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
     login_display = providers.Singleton(_login_display)

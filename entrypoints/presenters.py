@@ -37,6 +37,7 @@ from domain.errors import (
     ServerError,
     ServiceUnreachable,
     SessionExpired,
+    SessionNotSaved,
     SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
@@ -48,6 +49,7 @@ from entrypoints.console import err, human_duration
 if TYPE_CHECKING:
     from application.project_routes import ProjectRoute
     from application.show_status import SessionView, StatusReport
+    from domain.credentials import CredentialSource
 
 EXIT_OK = 0
 EXIT_USER_MUST_ACT = 1
@@ -80,6 +82,7 @@ def exit_code(failure: AuthFailure) -> int:
             | ProjectExists()
             | KeyNotSaved()
             | UntrustedPath()
+            | SessionNotSaved()
         ):
             return EXIT_USER_MUST_ACT
         case (
@@ -292,14 +295,30 @@ def _session_state(session: SessionView) -> str:
             assert_never(session.state)
 
 
+def _offline_use(report: StatusReport, credential: CredentialSource) -> str:
+    """What an online run would do with the credential, in the routing's own terms: never a
+    "would use" that the routing in force would refuse."""
+    used = describe_source(credential)
+    if report.flags is None:
+        return "no project can route until the routing setting above is fixed"
+    if report.flags.force_local:
+        return (
+            "BASIC_MEMORY_FORCE_LOCAL is on, so every project stays local; "
+            f"`bm cloud status` would check the cloud with the {used}"
+        )
+    return f"would use the {used}"
+
+
 def _cloud_line(report: StatusReport, cloud_host: str | None) -> str:
     host = cloud_host or "the cloud"
     if report.credential is None and report.refresh_failure is not None:
         return "not checked: the session could not be refreshed (see above)"
+    if report.credential is None and any(key.problem for key in report.api_keys):
+        return "not checked: a malformed API key (above) stops every cloud call; fix or remove it"
     if report.credential is None:
         return f"not checked: {report.credential_problem}"
     if not report.checked_online:
-        return f"not checked (--offline); would use the {describe_source(report.credential)}"
+        return f"not checked (--offline); {_offline_use(report, report.credential)}"
     if report.cloud is None:
         return "not checked"
     result = report.cloud.result

@@ -66,16 +66,31 @@ class InMemoryTokenStore:
     def __init__(self, tokens: TokenSet | None = None) -> None:
         self.tokens = tokens
         self.broken: StorageFailure | None = None
+        # Writes fail with this while reads work (a read-only folder, a full disk); with
+        # `probe_passes`, only `save` fails (the folder went read-only after the check).
+        self.unwritable: StorageFailure | None = None
+        self.probe_passes = False
         self.writes = 0
+        self.probes = 0
 
     def load(self) -> Result[TokenSet | None, StorageFailure]:
         if self.broken is not None:
             return Failure(self.broken)
         return Success(self.tokens)
 
+    def check_writable(self) -> Result[None, StorageFailure]:
+        self.probes += 1
+        if self.broken is not None:
+            return Failure(self.broken)
+        if self.unwritable is not None and not self.probe_passes:
+            return Failure(self.unwritable)
+        return Success(None)
+
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         if self.broken is not None:
             return Failure(self.broken)
+        if self.unwritable is not None:
+            return Failure(self.unwritable)
         self.tokens = tokens
         self.writes += 1
         return Success(None)

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.json_file_token_store import JsonFileTokenStore
-from domain.errors import AuthFailure, CorruptFile, NotLoggedIn
+from domain.errors import AuthFailure, CorruptFile, FileAccessError, NotLoggedIn
 from domain.ports import TokenStore
 from domain.session import TokenSet
 from tests.fakes import InMemoryTokenStore
@@ -25,6 +25,8 @@ class Harness:
     damage: Callable[[], None]
     # Changes whenever the store writes; compared before and after to prove "no write".
     write_marker: Callable[[], object]
+    # Makes the place the store writes to refuse new files, even for root.
+    block_writes: Callable[[], None]
 
 
 def _fake() -> Harness:
@@ -36,13 +38,18 @@ def _fake() -> Harness:
     def marker() -> object:
         return store.writes
 
-    return Harness(store, damage, marker)
+    def block() -> None:
+        store.unwritable = FileAccessError("fake tokens", "read-only")
+
+    return Harness(store, damage, marker, block)
 
 
 def _real(tmp_path: Path) -> Harness:
-    path = tmp_path / ".cloud_tokens.json"
+    folder = tmp_path / "data"
+    path = folder / ".cloud_tokens.json"
 
     def damage() -> None:
+        folder.mkdir(exist_ok=True)
         path.write_bytes(b'{"access_token": "sec')
 
     def marker() -> object:
@@ -52,7 +59,13 @@ def _real(tmp_path: Path) -> Harness:
         info = path.stat()
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
-    return Harness(JsonFileTokenStore(path, lock_timeout=2.0), damage, marker)
+    def block() -> None:
+        # chmod cannot stop root; a regular file where the folder was stops everyone.
+        if folder.exists():
+            folder.rename(tmp_path / "data.moved")
+        folder.write_bytes(b"")
+
+    return Harness(JsonFileTokenStore(path, lock_timeout=2.0), damage, marker, block)
 
 
 @pytest.fixture(params=["fake", "json-file"])
@@ -162,6 +175,23 @@ def test_delete_says_whether_something_was_removed(harness: Harness) -> None:
     assert harness.store.delete() == Success(True)
     assert harness.store.load() == Success(None)
     assert harness.store.delete() == Success(False)
+
+
+def test_check_writable_writes_nothing(harness: Harness) -> None:
+    harness.store.save(full_session()).unwrap()
+    before = harness.write_marker()
+
+    assert harness.store.check_writable() == Success(None)
+
+    assert harness.write_marker() == before
+    assert harness.store.load() == Success(full_session())
+
+
+def test_check_writable_fails_where_save_would(harness: Harness) -> None:
+    harness.block_writes()
+
+    assert isinstance(harness.store.check_writable().failure(), FileAccessError)
+    assert isinstance(harness.store.save(full_session()).failure(), FileAccessError)
 
 
 def test_a_damaged_session_fails_to_load_and_is_not_overwritten(harness: Harness) -> None:

@@ -128,7 +128,31 @@ CORRUPT_FILES = {
     "token as number": (b'{"access_token": 12345, "expires_at": 1}', "access_token must be"),
     "refresh token as object": (
         json.dumps({"access_token": "a", "expires_at": 1, "refresh_token": {"t": SECRET}}).encode(),
-        "refresh_token must be a string or null",
+        "refresh_token must be a non-empty string of visible ASCII",
+    ),
+    # Hand-edited tokens that could not go in an Authorization header: refused at load, so
+    # nothing (the library included) ever sends one and gets httpx's header error quoting it.
+    "access token with a space": (
+        json.dumps({"access_token": f"{SECRET} x", "expires_at": 1}).encode(),
+        "access_token must be a non-empty string of visible ASCII",
+    ),
+    "access token with a newline": (
+        json.dumps({"access_token": f"{SECRET}\n", "expires_at": 1}).encode(),
+        "access_token must be a non-empty string of visible ASCII",
+    ),
+    "access token not ASCII": (
+        json.dumps({"access_token": f"{SECRET}é", "expires_at": 1}).encode(),
+        "access_token must be a non-empty string of visible ASCII",
+    ),
+    "access token empty": (
+        json.dumps({"access_token": "", "expires_at": 1}).encode(),
+        "access_token must be a non-empty string of visible ASCII",
+    ),
+    "refresh token with a control character": (
+        json.dumps(
+            {"access_token": "a", "expires_at": 1, "refresh_token": f"{SECRET}\x7f"}
+        ).encode(),
+        "refresh_token must be a non-empty string of visible ASCII",
     ),
     "email as list": (
         json.dumps({"access_token": SECRET, "expires_at": 1, "email": [SECRET]}).encode(),

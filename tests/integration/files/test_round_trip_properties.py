@@ -31,6 +31,12 @@ _PROJECT_FIELDS = {"path", "mode"}
 _CONFIG_FIELDS = set(AppConfig.model_fields)
 
 
+# Tokens go in an Authorization header: the file refuses any other (visible ASCII only).
+header_tokens = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20
+)
+
+
 def _token_extra() -> st.SearchStrategy[dict[str, Any]]:
     return st.dictionaries(
         text.filter(lambda key: key not in _TOKEN_FIELDS), json_values, max_size=3
@@ -39,8 +45,8 @@ def _token_extra() -> st.SearchStrategy[dict[str, Any]]:
 
 sessions = st.builds(
     TokenSet,
-    access_token=text.filter(bool).map(SecretStr),
-    refresh_token=st.none() | text.map(SecretStr),
+    access_token=header_tokens.map(SecretStr),
+    refresh_token=st.none() | (st.just("") | header_tokens).map(SecretStr),
     expires_at=st.integers(min_value=-(2**63), max_value=2**63),
     token_type=text.filter(bool),  # an empty token type reads back as the default, Bearer
     user_id=st.none() | text,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +30,10 @@ from domain.errors import (
     AccessDenied,
     CredentialRejected,
     DeviceCodeExpired,
+    FileAccessError,
     LoginTimedOut,
     SessionExpired,
+    SessionNotSaved,
     SubscriptionRequired,
 )
 from tests.fakes import FakeBrowser, RecordingLoginDisplay
@@ -132,6 +137,82 @@ def test_an_expiring_code_ends_the_flow(tmp_path: Path) -> None:
         failure = rig.login().execute().failure()
         assert isinstance(failure, LoginTimedOut | DeviceCodeExpired)
         assert rig.tokens.load().unwrap() is None
+
+
+def _login_saving_to(rig: Rig, tokens: JsonFileTokenStore) -> LoginWithDeviceFlow:
+    return LoginWithDeviceFlow(
+        rig.identity,
+        tokens,
+        rig.cloud,
+        rig.clock,
+        SystemSleeper(),
+        FakeBrowser(),
+        rig.display,
+        EnsureFreshSession(tokens, rig.identity, rig.clock),
+    )
+
+
+@contextmanager
+def _unwritable(folder: Path, how: str) -> Iterator[None]:
+    """A folder whose files can be read but where no new file can be made, even by root
+    (who ignores chmod): an immutable folder, or the lock's name taken by a folder."""
+    if how == "lock name taken":
+        (folder / ".cloud_tokens.json.lock").mkdir()
+        yield
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("this file system or container does not allow chattr +i")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("how", ["immutable folder", "lock name taken"])
+def test_a_folder_that_cannot_take_the_token_file_fails_before_any_code(
+    rig: Rig, tmp_path: Path, how: str
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    tokens = JsonFileTokenStore(folder / ".cloud_tokens.json", lock_timeout=1.0)
+    # Readable, so that only a write check can tell.
+    assert tokens.load() == Success(None)
+
+    with _unwritable(folder, how):
+        failure = _login_saving_to(rig, tokens).execute().failure()
+
+    assert isinstance(failure, FileAccessError)
+    assert rig.emulator.device_codes() == []
+    assert rig.display.events == []
+
+
+def test_a_session_that_cannot_be_saved_after_approval_is_revoked_at_the_emulator(
+    rig: Rig, tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    tokens = JsonFileTokenStore(folder / ".cloud_tokens.json")
+
+    class ApproveThenBreakTheFolder(Approver):
+        def _run(self) -> None:
+            super()._run()
+            # Between the approval and the next poll: the save that follows must fail.
+            folder.rename(tmp_path / "data.moved")
+            folder.write_bytes(b"")
+
+    approver = ApproveThenBreakTheFolder(rig.emulator, after=0.1)
+    failure = _login_saving_to(rig, tokens).execute().failure()
+
+    assert approver.decided_at is not None
+    assert isinstance(failure, SessionNotSaved)
+    assert failure.revoked
+    sessions = rig.emulator.sessions()
+    assert len(sessions) == 1
+    assert not sessions[0].active
+    assert [e.status for e in rig.emulator.request_log() if e.path == "/oauth2/revoke"] == [200]
 
 
 def test_server_errors_while_polling_are_ridden_out(rig: Rig) -> None:

@@ -13,12 +13,14 @@ from application.login_with_device_flow import LoginWithDeviceFlow
 from domain.errors import (
     AccessDenied,
     DeviceCodeExpired,
+    FileAccessError,
     LoginTimedOut,
     MalformedResponse,
     ProviderError,
     ServerError,
     ServiceUnreachable,
     SessionExpired,
+    SessionNotSaved,
     SubscriptionRequired,
 )
 from domain.pkce import s256_challenge
@@ -173,7 +175,7 @@ def test_always_pending_times_out_at_ten_minutes_with_a_final_poll_at_the_deadli
     world.identity.start = Success(device_authorization(expires_in=1800, interval=5))
     world.identity.polls = [PENDING]
     result = world.login.execute()
-    assert result.failure() == LoginTimedOut(10)
+    assert result.failure() == LoginTimedOut(600)
     assert world.poll_offsets()[-1] == 600.0
     assert len(world.identity.poll_times) == 120
     assert world.tokens.tokens is None
@@ -264,6 +266,81 @@ def test_a_network_failure_during_refresh_keeps_the_session() -> None:
     result = world.login.execute()
     assert isinstance(result.failure(), ServiceUnreachable)
     assert world.tokens.tokens is before
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "seconds", "words"),
+    [(5, 5, "after 5 seconds"), (60, 60, "after 1 minute"), (1800, 600, "after 10 minutes")],
+)
+def test_the_timeout_says_how_long_the_flow_really_waited(
+    expires_in: int, seconds: int, words: str
+) -> None:
+    world = World()
+    world.identity.start = Success(device_authorization(expires_in=expires_in, interval=1))
+    world.identity.polls = [PENDING]
+    failure = world.login.execute().failure()
+    assert failure == LoginTimedOut(seconds)
+    assert words in failure.message
+    assert "minutes" not in failure.message or seconds >= 120
+
+
+READ_ONLY = FileAccessError("/data/.cloud_tokens.json", "read-only file system")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_token_file_that_cannot_be_written_stops_login_before_any_code_is_shown(
+    force: bool,
+) -> None:
+    world = World()
+    world.tokens.tokens = _stored(int(world.clock.now()) - 10)
+    world.tokens.unwritable = READ_ONLY
+    world.identity.polls = [OK]
+    result = world.login.execute(force=force)
+    assert result.failure() == READ_ONLY
+    assert world.identity.challenges == []
+    assert world.identity.refresh_calls == []
+    assert world.display.events == []
+
+
+def test_a_session_that_cannot_be_saved_after_approval_is_revoked_on_the_server() -> None:
+    world = World()
+    world.tokens.unwritable = READ_ONLY
+    world.tokens.probe_passes = True  # the folder went read-only while the person approved
+    world.identity.polls = [PENDING, OK]
+    failure = world.login.execute().failure()
+    assert failure == SessionNotSaved(READ_ONLY.message, revoked=True)
+    assert world.identity.revoked == ["refresh-1"]
+    assert world.tokens.tokens is None
+    assert "could not save the session" in failure.message
+    assert "revoked on the server" in failure.message
+    assert world.cloud.health_calls == []
+
+
+def test_a_failed_revocation_of_the_unsaved_session_is_said() -> None:
+    world = World()
+    world.tokens.unwritable = READ_ONLY
+    world.tokens.probe_passes = True
+    world.identity.polls = [OK]
+    world.identity.revoke_result = Failure(ServerError("the sign-in service", 503))
+    failure = world.login.execute().failure()
+    assert isinstance(failure, SessionNotSaved)
+    assert not failure.revoked
+    assert "could not save the session" in failure.message
+    assert "could not be revoked on the server" in failure.message
+    assert "HTTP 503" in failure.message
+    assert world.identity.revoked == ["refresh-1"]
+
+
+def test_an_unsaved_session_without_a_refresh_token_says_nothing_could_be_revoked() -> None:
+    world = World()
+    world.tokens.unwritable = READ_ONLY
+    world.tokens.probe_passes = True
+    world.identity.polls = [Success(token_response(refresh=None))]
+    failure = world.login.execute().failure()
+    assert isinstance(failure, SessionNotSaved)
+    assert not failure.revoked
+    assert world.identity.revoked == []
+    assert "no refresh token" in failure.message
 
 
 def _gaps(offsets: list[float]) -> list[float]:

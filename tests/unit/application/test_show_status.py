@@ -166,3 +166,16 @@ def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None
     assert report.session_problem is not None
     assert "refused" in report.session_problem
     assert report.credential is None
+
+
+def test_a_malformed_key_is_not_passed_over_for_the_session() -> None:
+    # ObtainCredential (the library, project routing) refuses a malformed key even when a
+    # session would do; status must not check the cloud, or claim it would, with the session.
+    for offline in (True, False):
+        report, cloud, _ = _status(
+            session_expires_in=3600, env={"BASIC_MEMORY_CLOUD_API_KEY": "bmc_bad"}, offline=offline
+        )
+        assert report.credential is None
+        assert report.credential_problem is not None
+        assert "BASIC_MEMORY_CLOUD_API_KEY" in report.credential_problem
+        assert cloud.health_calls == []

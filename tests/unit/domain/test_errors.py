@@ -90,7 +90,7 @@ def test_failures_are_frozen_values(failure_type: type[Any]) -> None:
             "https://pay.example/sub",
             id="subscribe-url",
         ),
-        pytest.param(errors.LoginTimedOut(10), "10 minutes", id="timeout-minutes"),
+        pytest.param(errors.LoginTimedOut(600), "after 10 minutes", id="timeout-minutes"),
         pytest.param(errors.ProviderError("weird_error"), "weird_error", id="provider-code"),
         pytest.param(
             errors.ProviderError("weird_error", "some detail"), "some detail", id="provider-detail"

@@ -15,6 +15,7 @@ from application.show_status import ShowStatus
 from domain import errors
 from domain.config import AppConfig
 from domain.errors import AuthFailure
+from domain.session import TokenSet
 from entrypoints.console import TerminalLoginDisplay
 from entrypoints.presenters import exit_code, status_dict, status_exit_code, status_lines
 from tests.fakes import (
@@ -220,3 +221,47 @@ def test_status_with_a_malformed_env_key_marks_cloud_routes_as_errors() -> None:
     assert route.problem is not None
     assert "BASIC_MEMORY_CLOUD_API_KEY" in route.problem
     assert status_exit_code(report) == 1
+
+
+def _offline_cloud_line(env: dict[str, str]) -> str:
+    clock = FakeClock()
+    tokens = InMemoryTokenStore(
+        TokenSet(access_token=SecretStr("access-0"), expires_at=int(clock.now()) + 3600)
+    )
+    config = InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr("bmc_abcdefgh12345678")))
+    use_case = ShowStatus(
+        config,
+        tokens,
+        FakeCloudApi(),
+        clock,
+        env,
+        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+    )
+    report = use_case.execute(offline=True).unwrap()
+    (line,) = [line for line in status_lines(report, None) if line.startswith("  Cloud:")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"BASIC_MEMORY_CLOUD_API_KEY": "bmc_bad"}, "a malformed API key (above) stops every"),
+        (
+            {"BASIC_MEMORY_FORCE_LOCAL": "1", "BASIC_MEMORY_FORCE_CLOUD": "1"},
+            "no project can route until the routing setting above is fixed",
+        ),
+        ({"BASIC_MEMORY_FORCE_CLOUD": "maybe"}, "no project can route until"),
+        ({"BASIC_MEMORY_FORCE_LOCAL": "on"}, "BASIC_MEMORY_FORCE_LOCAL is on, so every project"),
+    ],
+    ids=["malformed-key", "conflicting", "bad-boolean", "force-local"],
+)
+def test_offline_status_never_says_it_would_use_what_routing_refuses(
+    env: dict[str, str], says: str
+) -> None:
+    line = _offline_cloud_line(env)
+    assert says in line
+    assert "would use" not in line
+
+
+def test_offline_status_says_what_it_would_use_when_nothing_stands_in_the_way() -> None:
+    assert "would use the OAuth session" in _offline_cloud_line({})
