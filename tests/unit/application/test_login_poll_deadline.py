@@ -44,7 +44,7 @@ def test_each_poll_is_given_the_time_left_before_the_flows_deadline() -> None:
 
     result = _login(identity, clock).execute(open_browser=False)
 
-    assert result == Failure(LoginTimedOut(1))
+    assert result == Failure(LoginTimedOut(20))
     # Polls at 5, 10, 15 and a last one right at the deadline, with nothing left to spend.
     assert identity.poll_limits == [15.0, 10.0, 5.0, 0.0]
 
@@ -59,5 +59,5 @@ def test_a_poll_cut_short_by_the_deadline_ends_the_login() -> None:
 
     result = _login(identity, clock).execute(open_browser=False)
 
-    assert result == Failure(LoginTimedOut(1))
+    assert result == Failure(LoginTimedOut(8))
     assert identity.poll_limits[0] == 3.0
