@@ -19,18 +19,33 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
-import httpx
 from returns.result import Failure, Result, Success
 
+from adapters.version import DISTRIBUTION, version
 from domain.endpoints import validate_base_url
-from domain.errors import MalformedResponse, ServiceUnreachable
+from domain.errors import AuthFailure, MalformedResponse, ServiceUnreachable
 
-DISTRIBUTION = "basic-memory-cloud-auth"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+if TYPE_CHECKING:
+    # httpx costs more start-up time than an offline command spends in total, so it is
+    # imported inside the functions that send: adapters and the container can be imported
+    # and built by every command, and only a command that goes online loads httpx.
+    import httpx
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """httpx's per-phase timeouts, in seconds, without importing httpx to name them."""
+
+    connect: float
+    read: float
+    write: float
+    pool: float
+
+
+DEFAULT_TIMEOUT = Timeouts(connect=5.0, read=15.0, write=10.0, pool=5.0)
 # httpx's timeouts bound each read, not the exchange: a server (or proxy) sending one byte
 # every few seconds would hold a command, and the token lock with it, for as long as it likes.
 # Every request therefore ends within this many seconds, whatever the server does.
@@ -47,28 +62,30 @@ INVALID_URL_DETAIL = "the URL is not valid"
 # Server-supplied text shown to the user is cut to this length.
 MAX_SHOWN_TEXT = 200
 
-TimeoutSetting = httpx.Timeout | float
-
-
-def distribution_version() -> str:
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        # Running from a source checkout that was never installed.
-        return "0"
+TimeoutSetting: TypeAlias = "httpx.Timeout | Timeouts | float"
 
 
 def user_agent() -> str:
-    return f"{DISTRIBUTION}/{distribution_version()}"
+    return f"{DISTRIBUTION}/{version()}"
 
 
 def as_timeout(timeout: TimeoutSetting) -> httpx.Timeout:
     """The setting as an httpx.Timeout in which no phase is unbounded.
 
+    >>> import httpx
     >>> as_timeout(httpx.Timeout(2.0, read=None)).read
     15.0
+    >>> as_timeout(DEFAULT_TIMEOUT).read
+    15.0
     """
-    given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    import httpx
+
+    if isinstance(timeout, Timeouts):
+        given = httpx.Timeout(
+            connect=timeout.connect, read=timeout.read, write=timeout.write, pool=timeout.pool
+        )
+    else:
+        given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
     # A phase left as None would wait forever; the default bounds it instead.
     return httpx.Timeout(
         connect=DEFAULT_TIMEOUT.connect if given.connect is None else given.connect,
@@ -84,6 +101,8 @@ def build_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.Client:
     `verify` is left at its secure default on purpose, and `trust_env` stays on so that
     HTTPS_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are honoured.
     """
+    import httpx
+
     return httpx.Client(
         timeout=as_timeout(timeout),
         follow_redirects=False,
@@ -100,6 +119,8 @@ def client_for(
     builds the client, and raises on a malformed or unsupported proxy URL (a socks proxy
     needs an extra package) or a certificate file that is missing or holds no certificate.
     """
+    import httpx
+
     try:
         return Success(build_client(timeout))
     except (httpx.InvalidURL, ValueError, ImportError, OSError):
@@ -211,6 +232,8 @@ def send(
 
     HTTP statuses are not judged here: each adapter knows what its statuses mean.
     """
+    import httpx
+
     if deadline <= 0:
         # No time is left (a device flow at its end): asking would only outlive the caller.
         return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
@@ -271,6 +294,7 @@ def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
     >>> _capped(DEFAULT_TIMEOUT, 8.0).as_dict()
     {'connect': 5.0, 'read': 8.0, 'write': 8.0, 'pool': 5.0}
     """
+    import httpx
 
     def capped(phase: float | None) -> float:
         return seconds if phase is None else min(phase, seconds)
@@ -364,6 +388,8 @@ def _read_capped(
 
 
 def _transport_failure(error: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    import httpx
+
     match error:
         case httpx.TimeoutException():
             return _timeout_detail(error, timeout)
@@ -374,6 +400,8 @@ def _transport_failure(error: httpx.TransportError, timeout: httpx.Timeout) -> s
 
 
 def _timeout_detail(error: httpx.TimeoutException, timeout: httpx.Timeout) -> str:
+    import httpx
+
     seconds: float | None
     match error:
         case httpx.ConnectTimeout():
@@ -417,6 +445,8 @@ def connect_detail(error: httpx.ConnectError) -> str:
 
 
 def transport_detail(error: httpx.TransportError) -> str:
+    import httpx
+
     match error:
         case httpx.RemoteProtocolError():
             return "the connection closed before a complete answer"
@@ -502,25 +532,37 @@ class SharedClient:
             client.close()
 
 
+def _not_contacted(service: str, problem: AuthFailure) -> ServiceUnreachable:
+    return ServiceUnreachable(service, f"not contacted: {problem.message}", settings=True)
+
+
 class ServiceConnection:
     """One service's base URL and HTTP client: built on first use, closed if we built it.
 
     `client` may be an `httpx.Client` or a `SharedClient`, both closed by whoever made them;
     without one, the connection builds a private client and closes it itself. A SharedClient's
     timeout and deadline apply instead of `timeout` and `deadline`. Every request is checked
-    against the base URL rule first and goes through `send`.
+    against the base URL rule first and goes through `send`. `base_url` may be the failure
+    that made the settings unusable (a damaged config.yaml): every request then fails with it,
+    so a command that can do without the service (logout) still runs.
     """
 
     def __init__(
         self,
         service: str,
-        base_url: str,
+        base_url: str | Result[str, AuthFailure],
         client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
         deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self._service = service
-        self._base = checked_base_url(service, base_url)
+        self._base = (
+            checked_base_url(service, base_url)
+            if isinstance(base_url, str)
+            else base_url.alt(lambda problem: _not_contacted(service, problem)).bind(
+                lambda url: checked_base_url(service, url)
+            )
+        )
         # Only a client built here is closed here; a given one belongs to its maker.
         self._owns_client = client is None
         self._source = (

@@ -11,6 +11,7 @@ How answers map to results:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from returns.result import Failure, Result, Success
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     import httpx
     from pydantic import SecretStr
 
+    from domain.errors import AuthFailure
+
 SERVICE = "the cloud API"
 DEFAULT_SUBSCRIBE_URL = "https://basicmemory.com/subscribe"
 OAUTH_SESSION = describe_source(CredentialSource.OAUTH_SESSION)
@@ -56,12 +59,15 @@ class HttpxCloudApi:
 
     def __init__(
         self,
-        cloud_host: str,
+        cloud_host: str | Result[str, AuthFailure],
         clock: Clock,
         client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+        remember: Callable[[str], None] | None = None,
     ) -> None:
         self._connection = ServiceConnection(SERVICE, cloud_host, client, timeout)
+        # Told each API key the cloud creates, so the command line keeps it out of all it prints.
+        self._remember = remember
         self._clock = clock
 
     def close(self) -> None:
@@ -95,7 +101,10 @@ class HttpxCloudApi:
         parsed = json_object(SERVICE, reply)
         if isinstance(parsed, Failure):
             return Failure(parsed.failure())
-        return _created_key(parsed.unwrap(), name)
+        created = _created_key(parsed.unwrap(), name)
+        if self._remember is not None and isinstance(created, Success):
+            self._remember(created.unwrap().key.secret.get_secret_value())
+        return created
 
     def _call(
         self,

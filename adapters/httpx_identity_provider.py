@@ -20,6 +20,7 @@ How answers map to results:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     import httpx
 
     from domain.endpoints import CloudEndpoints
+    from domain.errors import AuthFailure
 
 SERVICE = "the sign-in service"
 SCOPE = "openid profile email offline_access"
@@ -74,6 +76,10 @@ _UNSENDABLE = (
 _OAuthFailure = ProviderError | ServerError | MalformedResponse
 
 
+def _forget(_: str) -> None:
+    """The default for callers that print nothing (the library, tests)."""
+
+
 class HttpxIdentityProvider:
     """The real identity provider, over HTTPS.
 
@@ -83,12 +89,20 @@ class HttpxIdentityProvider:
 
     def __init__(
         self,
-        endpoints: CloudEndpoints,
+        endpoints: CloudEndpoints | Result[CloudEndpoints, AuthFailure],
         client: httpx.Client | SharedClient | None = None,
         timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+        remember: Callable[[str], None] | None = None,
     ) -> None:
-        self._connection = ServiceConnection(SERVICE, endpoints.cloud_domain, client, timeout)
-        self._client_id = endpoints.client_id
+        # Told every secret this provider is handed or makes (device code, code verifier,
+        # new tokens), so the command line can keep them out of all it prints.
+        self._remember = remember or _forget
+        # Unusable settings (a damaged config.yaml) fail every call, naming the problem.
+        settings = endpoints if isinstance(endpoints, Result) else Success(endpoints)
+        self._connection = ServiceConnection(
+            SERVICE, settings.map(lambda chosen: chosen.cloud_domain), client, timeout
+        )
+        self._client_id = settings.map(lambda chosen: chosen.client_id).value_or("")
 
     def close(self) -> None:
         self._connection.close()
@@ -114,7 +128,10 @@ class HttpxIdentityProvider:
         reply = answer.unwrap()
         if not reply.is_success:
             return Failure(_refusal(reply, ()))
-        return json_object(SERVICE, reply).bind(_device_authorization)
+        started = json_object(SERVICE, reply).bind(_device_authorization)
+        if isinstance(started, Success):
+            self._remember(started.unwrap().device_code.get_secret_value())
+        return started
 
     def poll_device_token(
         self, device_code: SecretStr, code_verifier: str, within: float | None = None
@@ -129,7 +146,10 @@ class HttpxIdentityProvider:
         answer = self._connection.request("POST", "/oauth2/token", form=form, within=within)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
-        return _token_answer(answer.unwrap(), (secret, code_verifier)).alt(_poll_outcome)
+        self._remember(code_verifier)
+        return self._issued(_token_answer(answer.unwrap(), (secret, code_verifier))).alt(
+            _poll_outcome
+        )
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         secret = refresh_token.get_secret_value()
@@ -141,7 +161,7 @@ class HttpxIdentityProvider:
         answer = self._post("/oauth2/token", form)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
-        return _token_answer(answer.unwrap(), (secret,)).alt(_refresh_outcome)
+        return self._issued(_token_answer(answer.unwrap(), (secret,))).alt(_refresh_outcome)
 
     def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         secret = refresh_token.get_secret_value()
@@ -158,6 +178,16 @@ class HttpxIdentityProvider:
         if reply.is_success:
             return Success(None)
         return Failure(_refusal(reply, (secret,)))
+
+    def _issued(
+        self, answer: Result[TokenResponse, _OAuthFailure]
+    ) -> Result[TokenResponse, _OAuthFailure]:
+        if isinstance(answer, Success):
+            tokens = answer.unwrap()
+            self._remember(tokens.access_token.get_secret_value())
+            if tokens.refresh_token is not None:
+                self._remember(tokens.refresh_token.get_secret_value())
+        return answer
 
     def _post(
         self, path: str, form: dict[str, str]

@@ -95,8 +95,15 @@ class YamlConfigStore:
     """
 
     def __init__(
-        self, path: Path, lock_timeout: float = 10.0, on_lock_wait: LockWaitNotice | None = None
+        self,
+        path: Path,
+        lock_timeout: float = 10.0,
+        on_lock_wait: LockWaitNotice | None = None,
+        remember: Callable[[str], None] | None = None,
     ) -> None:
+        # Told the API key of each config read, so the command line keeps it out of all it
+        # prints (a server's error text could quote it).
+        self._remember = remember
         self._path = path
         self._lock_timeout = lock_timeout
         self._on_lock_wait = on_lock_wait
@@ -145,7 +152,11 @@ class YamlConfigStore:
     def _parse(self, data: bytes | None) -> Result[_Snapshot, ReadFailure]:
         if data is None:
             return Success(_Snapshot({}, AppConfig()))
-        return _parse_config(self._path, data)
+        parsed = _parse_config(self._path, data)
+        key = parsed.map(lambda snapshot: snapshot.config.cloud_api_key).value_or(None)
+        if self._remember is not None and key is not None:
+            self._remember(key.get_secret_value())
+        return parsed
 
 
 def _config_of(snapshot: _Snapshot) -> AppConfig:

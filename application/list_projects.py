@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
-from application.project_routes import ProjectRoute, all_routes, routing_flags
+from domain.routing import ProjectRoute, all_routes, routing_flags
 
 if TYPE_CHECKING:
     from domain.errors import AuthFailure

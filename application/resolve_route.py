@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from application.project_routes import routing_flags
-from domain.routing import Route, decide_route
+from domain.routing import Route, decide_route, routing_flags
 
 if TYPE_CHECKING:
     from application.obtain_credential import ObtainCredential

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
-from application.project_routes import ProjectRoute, route_for, routing_flags
 from domain.credentials import AvailableCredentials, Credential, for_project_routing
-from domain.routing import ProjectMode
+from domain.routing import ProjectMode, ProjectRoute, project_route, routing_flags
 
 if TYPE_CHECKING:
     from domain.config import AppConfig
@@ -64,7 +63,7 @@ class SetProjectMode:
             return Failure(updated.failure())
         config = updated.unwrap()
         available = gather(self._env, config, self._tokens).value_or(None)
-        effective = route_for(
+        effective = project_route(
             name,
             config.projects[name],
             flags.unwrap(),

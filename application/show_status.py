@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import config_api_key, env_api_key
-from application.project_routes import ProjectRoute, all_routes, routing_flags
 from domain.api_key import ApiKey, mask_api_key
 from domain.config import AppConfig
 from domain.credentials import (
@@ -19,7 +18,7 @@ from domain.credentials import (
     CredentialSource,
     for_global_operations,
 )
-from domain.routing import Route, RoutingFlags
+from domain.routing import ProjectRoute, Route, RoutingFlags, all_routes, routing_flags
 
 if TYPE_CHECKING:
     from application.ensure_fresh_session import EnsureFreshSession

@@ -74,8 +74,6 @@ def save(
         Check the key with the cloud before saving it.
     """
     container = prepare(network=verify, writes=True)
-    if isinstance(container, int):
-        return container
     raw = _read_key(key)
     if isinstance(raw, Failure):
         return fail(raw.failure())
@@ -102,8 +100,6 @@ def create(name: str, /) -> int:
         A name that says where the key is used, e.g. "desktop-work".
     """
     container = prepare(network=True, writes=True)
-    if isinstance(container, int):
-        return container
     result = container.create_api_key().execute(name)
     if isinstance(result, Failure):
         return fail(result.failure())
@@ -117,8 +113,6 @@ def create(name: str, /) -> int:
 def remove() -> int:
     """Remove the API key stored in config.yaml."""
     container = prepare(writes=True)
-    if isinstance(container, int):
-        return container
     result = container.remove_api_key().execute()
     if isinstance(result, Failure):
         return fail(result.failure())

@@ -8,7 +8,7 @@ import sys
 
 from cyclopts import App
 
-from entrypoints.main import version
+from adapters.version import version
 
 app = App(
     name="bm",

@@ -49,8 +49,6 @@ def login(
         Ignore the stored session and sign in anew.
     """
     container = prepare(network=True, writes=True)
-    if isinstance(container, int):
-        return container
     display = container.login_display()
     before = container.tokens().load().value_or(None)
     try:
@@ -109,8 +107,6 @@ def logout(
             return EXIT_USER_MUST_ACT
     # No settings check: the local session is removed even when the server cannot be asked.
     container = prepare_logout(remove_api_key=all_)
-    if isinstance(container, int):
-        return container
     result = container.logout().execute(remove_api_key=all_)
     if isinstance(result, Failure):
         return fail(result.failure())
@@ -175,8 +171,6 @@ def status(
         Do not contact the cloud.
     """
     container = prepare()
-    if isinstance(container, int):
-        return container
     endpoints = container.endpoints()
     if isinstance(endpoints, Failure) and not offline:
         return fail(endpoints.failure())

@@ -14,8 +14,9 @@ from entrypoints.container import Container, build_container
 from entrypoints.presenters import fail
 
 
-def prepare(*, network: bool = False, writes: bool = False) -> Container | int:
-    """A ready container, or the exit code of a failure already reported.
+def prepare(*, network: bool = False, writes: bool = False) -> Container:
+    """A ready container; a failure is reported and ends the command (SystemExit with its
+    exit code), so a command reads as its happy path.
 
     The trust check comes first, before anything reads the data files: a planted
     config.yaml could otherwise send the session to another user's host.
@@ -23,11 +24,11 @@ def prepare(*, network: bool = False, writes: bool = False) -> Container | int:
     container = build_container(on_lock_wait=lock_wait_notice)
     untrusted = container.untrusted()
     if untrusted:
-        return fail(untrusted[0])
+        raise SystemExit(fail(untrusted[0]))
     return _ready(container, network=network, writes=writes)
 
 
-def prepare_logout(*, remove_api_key: bool) -> Container | int:
+def prepare_logout(*, remove_api_key: bool) -> Container:
     """`prepare()` for logout, which must still be able to remove a session from a trusted
     folder whose config.yaml or token file another user can change.
 
@@ -43,13 +44,13 @@ def prepare_logout(*, remove_api_key: bool) -> Container | int:
     removable = {str(tokens)} | (set() if remove_api_key else {os.path.realpath(config)})
     refused = [problem for problem in untrusted if problem.path not in removable]
     if refused:
-        return fail(refused[0])
+        raise SystemExit(fail(refused[0]))
     if untrusted:
         container.endpoints.override(providers.Object(Failure(untrusted[0])))
     return _ready(container)
 
 
-def _ready(container: Container, *, network: bool = False, writes: bool = False) -> Container | int:
+def _ready(container: Container, *, network: bool = False, writes: bool = False) -> Container:
     scrub_secrets_known_to(container.known_secrets)
     for warning in loose_permission_warnings(
         config=container.config_path(), tokens=container.token_path()
@@ -58,11 +59,11 @@ def _ready(container: Container, *, network: bool = False, writes: bool = False)
     if writes:
         created = ensure_data_directory(container.data_dir())
         if isinstance(created, Failure):
-            return fail(created.failure())
+            raise SystemExit(fail(created.failure()))
     if network:
         endpoints = container.endpoints()
         if isinstance(endpoints, Failure):
-            return fail(endpoints.failure())
+            raise SystemExit(fail(endpoints.failure()))
     return container
 
 

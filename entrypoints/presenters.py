@@ -47,9 +47,9 @@ from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.console import err, human_duration
 
 if TYPE_CHECKING:
-    from application.project_routes import ProjectRoute
     from application.show_status import SessionView, StatusReport
     from domain.credentials import CredentialSource
+    from domain.routing import ProjectRoute
 
 EXIT_OK = 0
 EXIT_USER_MUST_ACT = 1

@@ -25,8 +25,6 @@ def add(name: str, path: Path, /) -> int:
         The project's folder.
     """
     container = prepare(writes=True)
-    if isinstance(container, int):
-        return container
     folder = str(path.expanduser().absolute())
     result = container.add_project().execute(name, folder)
     if isinstance(result, Failure):
@@ -44,8 +42,6 @@ def list_(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = Fal
         Print a JSON array.
     """
     container = prepare()
-    if isinstance(container, int):
-        return container
     result = container.list_projects().execute()
     if isinstance(result, Failure):
         return fail(result.failure())
@@ -63,8 +59,6 @@ def list_(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = Fal
 def remove(name: str, /) -> int:
     """Remove a project entry (its files are left alone)."""
     container = prepare(writes=True)
-    if isinstance(container, int):
-        return container
     result = container.remove_project().execute(name)
     if isinstance(result, Failure):
         return fail(result.failure())
@@ -74,8 +68,6 @@ def remove(name: str, /) -> int:
 
 def _set_mode(name: str, mode: ProjectMode) -> int:
     container = prepare(writes=True)
-    if isinstance(container, int):
-        return container
     result = container.set_project_mode().execute(name, mode)
     if isinstance(result, Failure):
         return fail(result.failure())

@@ -32,7 +32,7 @@ def test_default_timeouts_are_explicit_for_every_phase() -> None:
     assert (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.read) == (5.0, 15.0)
     assert (DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.pool) == (10.0, 5.0)
     with build_client() as client:
-        assert client.timeout == DEFAULT_TIMEOUT
+        assert client.timeout == httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
         assert client.follow_redirects is False
         assert client.trust_env is True
 
@@ -44,7 +44,7 @@ def test_timeout_is_configurable() -> None:
 
 def test_no_phase_is_left_unbounded() -> None:
     with build_client(httpx.Timeout(None)) as client:
-        assert client.timeout == DEFAULT_TIMEOUT
+        assert client.timeout == httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 
 
 def test_user_agent_names_the_distribution(server: ScriptedServer) -> None:
