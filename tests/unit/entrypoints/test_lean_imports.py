@@ -42,7 +42,7 @@ def loaded_modules(
     return set(json.loads(done.stderr[marker + len("MODULES ") :]))
 
 
-NETWORK_AND_EXTRAS = {"httpx", "httpcore", "adapters.emulator", "markdown_it", "webbrowser"}
+NETWORK_AND_EXTRAS = {"httpx", "httpcore", "emulator", "markdown_it", "webbrowser"}
 # The device flow and the other commands' use cases: an offline command that imports them pays
 # for code it never runs.
 LOGIN_FLOW = {"application.login_with_device_flow", "domain.polling", "domain.pkce"}

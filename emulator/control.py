@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.emulator.state import Decision, EmulatorState, Fault, FaultKind, Reply
+from emulator.state import Decision, EmulatorState, Fault, FaultKind, Reply
 
 ControlRoute = Callable[[EmulatorState, object], Reply]
 

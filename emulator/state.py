@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from adapters.emulator import jwt
-from adapters.emulator.settings import ALICE_EMAIL, BOB_EMAIL, EmulatorSettings
+from emulator import jwt
+from emulator.settings import ALICE_EMAIL, BOB_EMAIL, EmulatorSettings
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"

@@ -18,10 +18,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from adapters.emulator import control, pages
-from adapters.emulator.control import apply_decision
-from adapters.emulator.settings import EmulatorSettings
-from adapters.emulator.state import (
+from emulator import control, pages
+from emulator.control import apply_decision
+from emulator.settings import EmulatorSettings
+from emulator.state import (
     DEVICE_GRANT,
     Decision,
     DeviceCodeInfo,
