@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from startup import KEY, count_instructions, write_logged_in
+from bench.startup import KEY, count_instructions, write_logged_in
 
 # Runs `bm ARGS...` from the tree given first, with this interpreter's libraries.
 RUNNER = """

@@ -156,7 +156,7 @@ def write_session(folder: Path, issued: dict[str, object]) -> None:
 
 def login_figures(env: dict[str, str]) -> dict[str, float]:
     """One real login against the emulator: polls made vs the minimum, approval-to-exit delay."""
-    from adapters.emulator import CloudEmulator, EmulatorSettings
+    from emulator import CloudEmulator, EmulatorSettings
 
     with CloudEmulator(EmulatorSettings(interval=1.0)) as emulator:
         login_env = dict(
@@ -262,7 +262,7 @@ def main() -> None:
         online_case = partial(case, target_ms=250, libraries=six_libraries)
         login: dict[str, float] | None = None
         if not args.offline_only:
-            from adapters.emulator import CloudEmulator, EmulatorSettings
+            from emulator import CloudEmulator, EmulatorSettings
 
             with CloudEmulator(EmulatorSettings()) as emulator:
                 api_key = emulator.issue_api_key("alice@example.com", name="bench")

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.e2e.browser_support import (
     VIEWPORT,
     LoginRun,

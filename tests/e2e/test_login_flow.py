@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.e2e.conftest import BmRunner, installed_command
 
 TOKENS = ".cloud_tokens.json"

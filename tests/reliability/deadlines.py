@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
 from adapters.http_transport import REQUEST_DEADLINE_SECONDS
+from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability.harness import EXIT_CLOUD_UNAVAILABLE, Run, Workspace
 
 if TYPE_CHECKING:

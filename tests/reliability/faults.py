@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability.harness import (
     EXIT_CLOUD_UNAVAILABLE,
     EXIT_USER_MUST_ACT,

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 from returns.result import Failure, Success
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.reliability.harness import (
     Canned,
     Run,

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport, trust
 from tests.reliability.deadlines import deadlines
 

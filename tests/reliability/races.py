@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.emulator import CloudEmulator
 from adapters.yaml_config_store import YamlConfigStore
+from emulator import CloudEmulator
 from tests.reliability.harness import EXIT_USER_MUST_ACT, REPO, Run, Workspace
 
 # The stores' lock timeout; the CLI offers no way to shorten it, so the live-holder probe

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from adapters.emulator import CloudEmulator
 from adapters.json_file_token_store import JsonFileTokenStore
 from domain.session import TokenResponse, session_from_response
+from emulator import CloudEmulator
 from entrypoints.library import CloudAuthError, cloud_auth
 from tests.reliability.harness import Canned, ScriptedServer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.reliability.faults import (
     FaultScenario,
     ScenarioResult,

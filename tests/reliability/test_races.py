@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability.probes import RACERS
 from tests.reliability.races import (
     config_race,

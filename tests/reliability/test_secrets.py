@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.reliability.faults import emulator_settings
 from tests.reliability.leaks import device_code_probe, echo_probe, repr_probe, sweep
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability import shared_auth
 
 pytestmark = pytest.mark.reliability

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.fakes import FakeClock
 from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client
 

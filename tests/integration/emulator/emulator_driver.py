@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
+from emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Short timings keep every test well under a second of waiting.

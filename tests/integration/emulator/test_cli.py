@@ -1,4 +1,4 @@
-"""The `bm-emulator` command (`python -m adapters.emulator[.cli]`) as a real subprocess."""
+"""The `bm-emulator` command (`python -m emulator[.cli]`) as a real subprocess."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
+from emulator import CloudEmulator, EmulatorSettings
 from tests.integration.emulator.emulator_driver import http_client
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,7 +47,7 @@ def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
         process.wait(timeout=5)
 
 
-@pytest.mark.parametrize("module", ["adapters.emulator.cli", "adapters.emulator"])
+@pytest.mark.parametrize("module", ["emulator.cli", "emulator"])
 def test_prints_its_url_first_serves_and_stops_on_sigterm(module: str) -> None:
     with running("-m", module, "--port", "0", "--interval", "0.1", "--no-subscription") as (
         process,
@@ -80,7 +80,7 @@ def test_prints_its_url_first_serves_and_stops_on_sigterm(module: str) -> None:
 
 
 def test_ctrl_c_stops_it_cleanly() -> None:
-    with running("-m", "adapters.emulator", "--auto-approve-after", "0") as (process, url, _):
+    with running("-m", "emulator", "--auto-approve-after", "0") as (process, url, _):
         with http_client(url) as client:
             assert client.get("/").status_code == 200
         process.send_signal(signal.SIGINT)
@@ -91,7 +91,7 @@ def test_ctrl_c_stops_it_cleanly() -> None:
 
 def test_refuses_a_non_loopback_host() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.emulator", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "emulator", "--host", "0.0.0.0"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -106,7 +106,7 @@ def test_refuses_a_non_loopback_host() -> None:
 
 def test_refuses_negative_durations() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.emulator", "--interval", "-1"],
+        [sys.executable, "-m", "emulator", "--interval", "-1"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -130,7 +130,7 @@ def test_starts_in_process_well_under_a_second() -> None:
 def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
     with CloudEmulator() as emulator:
         result = subprocess.run(
-            [sys.executable, "-m", "adapters.emulator", "--port", str(emulator.port)],
+            [sys.executable, "-m", "emulator", "--port", str(emulator.port)],
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             capture_output=True,
@@ -144,7 +144,7 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_verbose_logs_requests_without_query_strings() -> None:
-    with running("-m", "adapters.emulator", "--verbose") as (process, url, _):
+    with running("-m", "emulator", "--verbose") as (process, url, _):
         with http_client(url) as client:
             client.get("/device", params={"user_code": "BCDF-GHJK"})
         process.send_signal(signal.SIGTERM)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client
 
 KEY = re.compile(r"^bmc_[A-Za-z0-9_-]{32}$")

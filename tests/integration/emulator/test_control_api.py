@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.integration.emulator.emulator_driver import DeviceFlow, jwt_claims
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
+from emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
 from tests.fakes import FakeClock
 from tests.integration.emulator.emulator_driver import (
     DEVICE_GRANT,

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.fakes import FakeClock
 from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, Started, http_client
 

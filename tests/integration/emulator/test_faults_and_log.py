@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator
+from emulator import DEFAULT_CLIENT_ID, CloudEmulator
 from tests.integration.emulator.emulator_driver import DeviceFlow, http_client
 
 

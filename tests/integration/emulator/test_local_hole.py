@@ -13,7 +13,7 @@ import socket
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator
+from emulator import CloudEmulator
 from tests.integration.emulator.emulator_driver import DeviceFlow
 
 DEEP = b"[" * 100_000 + b"]" * 100_000

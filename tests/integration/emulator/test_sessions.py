@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator
-from adapters.emulator.jwt import encode
+from emulator import DEFAULT_CLIENT_ID, CloudEmulator
+from emulator.jwt import encode
 from tests.fakes import FakeClock
 from tests.integration.emulator.emulator_driver import FAST, DeviceFlow, http_client, jwt_claims
 

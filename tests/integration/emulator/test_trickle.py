@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from adapters.emulator import CloudEmulator
-from adapters.emulator.state import Fault, FaultKind
+from emulator import CloudEmulator
+from emulator.state import Fault, FaultKind
 
 EVERY = 0.02
 

@@ -11,8 +11,6 @@ import pytest
 from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
-from adapters.emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
-from adapters.emulator.settings import ALICE_EMAIL, BOB_EMAIL
 from adapters.httpx_cloud_api import SERVICE as CLOUD
 from adapters.httpx_cloud_api import HttpxCloudApi
 from adapters.httpx_identity_provider import SERVICE as SIGN_IN
@@ -33,6 +31,8 @@ from domain.pkce import s256_challenge
 from domain.polling import AuthorizationPending, SlowDown
 from domain.ports import PollFailure
 from domain.session import TokenResponse, session_from_response
+from emulator import DEFAULT_CLIENT_ID, CloudEmulator, EmulatorSettings
+from emulator.settings import ALICE_EMAIL, BOB_EMAIL
 
 CHALLENGE = s256_challenge("a-verifier-that-is-long-enough-for-pkce-0123456789")
 SETTINGS = EmulatorSettings(interval=0.05, code_ttl=5.0, token_ttl=300.0, slow_down_step=0.1)

@@ -17,7 +17,6 @@ from dependency_injector import providers
 from pydantic import SecretStr
 from returns.result import Failure
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
 from adapters.http_transport import (
     REQUEST_DEADLINE_SECONDS,
     ServiceConnection,
@@ -31,6 +30,7 @@ from adapters.json_file_token_store import TOKEN_LOCK_TIMEOUT_SECONDS, JsonFileT
 from domain.endpoints import CloudEndpoints
 from domain.errors import ServiceUnreachable
 from domain.session import TokenResponse, session_from_response
+from emulator import CloudEmulator, EmulatorSettings
 from entrypoints.container import build_container
 from tests.integration.http.scripted_server import Answer, ScriptedServer, Trickle
 

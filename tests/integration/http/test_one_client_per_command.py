@@ -13,13 +13,13 @@ from dependency_injector import providers
 from pydantic import SecretStr
 from returns.result import Result
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
 from adapters.http_transport import SharedClient
 from adapters.httpx_cloud_api import SERVICE as CLOUD
 from adapters.httpx_identity_provider import SERVICE as SIGN_IN
 from adapters.json_file_token_store import JsonFileTokenStore
 from domain.errors import ServiceUnreachable
 from domain.session import EXPIRY_LEEWAY_SECONDS, TokenResponse, session_from_response
+from emulator import CloudEmulator, EmulatorSettings
 from entrypoints.container import build_container
 
 

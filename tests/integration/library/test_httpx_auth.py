@@ -13,11 +13,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
 from adapters.json_file_token_store import JsonFileTokenStore
 from domain.errors import CredentialRejected, NoCredential, SessionExpired
 from domain.routing import Route
 from domain.session import TokenResponse, session_from_response
+from emulator import CloudEmulator, EmulatorSettings
 from entrypoints.library import CloudAuthError, cloud_auth, cloud_host, route_for
 
 

@@ -15,7 +15,6 @@ import pytest
 from pydantic import SecretStr
 from returns.result import Failure, Success
 
-from adapters.emulator import CloudEmulator, EmulatorSettings
 from adapters.httpx_cloud_api import HttpxCloudApi
 from adapters.httpx_identity_provider import HttpxIdentityProvider
 from adapters.json_file_token_store import JsonFileTokenStore
@@ -36,6 +35,7 @@ from domain.errors import (
     SessionNotSaved,
     SubscriptionRequired,
 )
+from emulator import CloudEmulator, EmulatorSettings
 from tests.fakes import FakeBrowser, RecordingLoginDisplay
 
 

@@ -1,4 +1,5 @@
-"""The built wheel holds exactly our four packages, and its metadata carries our version."""
+"""The built wheel holds exactly our four packages and the emulator, and its metadata carries our
+version."""
 
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_the_wheel_holds_only_the_four_packages(wheel: Path) -> None:
+def test_the_wheel_holds_only_the_four_packages_and_the_emulator(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     dist_info = {top for top in tops if top.endswith(".dist-info")}
     assert len(dist_info) == 1
-    assert tops - dist_info == {"domain", "application", "adapters", "entrypoints"}
+    assert tops - dist_info == {"domain", "application", "adapters", "entrypoints", "emulator"}
     assert not [name for name in names if "/tests/" in name or name.startswith("tests/")]
 
 
@@ -44,4 +45,4 @@ def test_the_wheel_declares_our_version_and_both_commands(wheel: Path) -> None:
     (entry_points,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
     scripts = archive.read(entry_points).decode()
     assert "bm = entrypoints.main:main" in scripts
-    assert "bm-emulator = adapters.emulator.cli:main" in scripts
+    assert "bm-emulator = emulator.cli:main" in scripts

@@ -44,7 +44,7 @@ def loaded_modules(
 
 # The container imports every use case (measured: no dearer than importing each on first use),
 # but what only a request or a browser needs stays out of commands that make none.
-NETWORK_AND_EXTRAS = {"httpx", "httpcore", "adapters.emulator", "markdown_it", "webbrowser"}
+NETWORK_AND_EXTRAS = {"httpx", "httpcore", "emulator", "markdown_it", "webbrowser"}
 
 
 @pytest.mark.parametrize(

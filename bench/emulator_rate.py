@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from adapters.emulator.server import CloudEmulator
+from emulator.server import CloudEmulator
 
 
 def start_in_process(runs: int) -> float:
@@ -28,12 +28,12 @@ def start_in_process(runs: int) -> float:
 
 
 def start_subprocess(runs: int) -> float:
-    """Median seconds from spawning `python -m adapters.emulator` to its first stdout line."""
+    """Median seconds from spawning `python -m emulator` to its first stdout line."""
     samples = []
     for _ in range(runs):
         began = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.emulator", "--port", "0"],
+            [sys.executable, "-m", "emulator", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -75,7 +75,7 @@ def request_rate(emulator: CloudEmulator, requests: int, threads: int) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the figures, one per line."""
-    parser = argparse.ArgumentParser(prog="python -m adapters.emulator.bench")
+    parser = argparse.ArgumentParser(prog="bench/emulator_rate.py")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args(argv)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from adapters.emulator import jwt
-from adapters.emulator.settings import ALICE_EMAIL, BOB_EMAIL, EmulatorSettings
+from emulator import jwt
+from emulator.settings import ALICE_EMAIL, BOB_EMAIL, EmulatorSettings
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
@@ -28,16 +28,16 @@ Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
-class Reply:
-    """An HTTP status and the JSON object to send with it."""
+class Answer:
+    """An HTTP status and the JSON object to send with it (the HTTP layer makes a `Response`)."""
 
     status: int
     body: dict[str, object]
 
 
-def oauth_error(error: str, description: str, status: int = 400) -> Reply:
+def oauth_error(error: str, description: str, status: int = 400) -> Answer:
     """The RFC 6749 §5.2 error body."""
-    return Reply(status, {"error": error, "error_description": description})
+    return Answer(status, {"error": error, "error_description": description})
 
 
 def normalize_user_code(raw: str) -> str | None:
@@ -273,7 +273,7 @@ class _FaultSlot:
 
 
 @dataclass(frozen=True)
-class Credential:
+class Caller:
     """Who a bearer credential belongs to, and whether it is an OAuth token or an API key."""
 
     user: User
@@ -297,7 +297,7 @@ def _seed_users(settings: EmulatorSettings) -> dict[str, User]:
 class EmulatorState:
     """Everything the emulator knows, behind one lock; the HTTP layer only parses and writes.
 
-    Methods that answer protocol requests return a `Reply`; control methods return plain values.
+    Methods that answer protocol requests return a `Answer`; control methods return plain values.
     `monotonic` drives code lifetimes and polling intervals, `wall` the token times, so tests
     may pass their own clocks.
     """
@@ -343,7 +343,7 @@ class EmulatorState:
 
     # -- identity provider --------------------------------------------------------------------
 
-    def _check_client(self, form: Mapping[str, str]) -> Reply | None:
+    def _check_client(self, form: Mapping[str, str]) -> Answer | None:
         client_id = form.get("client_id")
         if not client_id:
             return oauth_error("invalid_request", "client_id is required")
@@ -351,7 +351,7 @@ class EmulatorState:
             return oauth_error("invalid_client", "unknown client_id")
         return None
 
-    def device_authorization(self, form: Mapping[str, str], base_url: str) -> Reply:
+    def device_authorization(self, form: Mapping[str, str], base_url: str) -> Answer:
         """RFC 8628 §3.1–3.2: issue a device code and user code."""
         problem = self._check_client(form)
         if problem is not None:
@@ -380,7 +380,7 @@ class EmulatorState:
             )
             self._codes[code.device_code] = code
             self._codes_by_user_code[user_code] = code
-        return Reply(
+        return Answer(
             200,
             {
                 "device_code": code.device_code,
@@ -415,7 +415,7 @@ class EmulatorState:
             code.email = self.settings.default_email
         return code.decision
 
-    def token(self, form: Mapping[str, str]) -> Reply:
+    def token(self, form: Mapping[str, str]) -> Answer:
         """RFC 6749 §5 token endpoint: the device code grant and the refresh grant."""
         grant_type = form.get("grant_type")
         if not grant_type:
@@ -429,7 +429,7 @@ class EmulatorState:
             return self._refresh_grant(form)
         return oauth_error("unsupported_grant_type", "use the device_code or refresh_token grant")
 
-    def _device_grant(self, form: Mapping[str, str]) -> Reply:
+    def _device_grant(self, form: Mapping[str, str]) -> Answer:
         device_code = form.get("device_code")
         if not device_code:
             return oauth_error("invalid_request", "device_code is required")
@@ -460,7 +460,7 @@ class EmulatorState:
                     return oauth_error("invalid_grant", "PKCE verification failed")
             code.decision = CodeStatus.CONSUMED
             assert code.email is not None
-            return Reply(200, self._open_session(code.email, code.client_id))
+            return Answer(200, self._open_session(code.email, code.client_id))
 
     def _open_session(self, email: str, client_id: str) -> dict[str, object]:
         refresh_token = secrets.token_urlsafe(32)
@@ -493,7 +493,7 @@ class EmulatorState:
             "user": user.as_json(),
         }
 
-    def _refresh_grant(self, form: Mapping[str, str]) -> Reply:
+    def _refresh_grant(self, form: Mapping[str, str]) -> Answer:
         refresh_token = form.get("refresh_token")
         if not refresh_token:
             return oauth_error("invalid_request", "refresh_token is required")
@@ -512,9 +512,9 @@ class EmulatorState:
             session.refresh_token = secrets.token_urlsafe(32)
             self._refresh_owner[session.refresh_token] = session.sid
             self._refresh_count += 1
-            return Reply(200, self._token_body(session))
+            return Answer(200, self._token_body(session))
 
-    def revoke(self, form: Mapping[str, str]) -> Reply:
+    def revoke(self, form: Mapping[str, str]) -> Answer:
         """RFC 7009: revoke a refresh token (ending its session) or one access token."""
         token = form.get("token")
         if not token:
@@ -534,7 +534,7 @@ class EmulatorState:
                 if access is not None:
                     access.revoked = True
         # RFC 7009 §2.2: unknown tokens get 200 too, so the answer reveals nothing.
-        return Reply(200, {})
+        return Answer(200, {})
 
     # -- the device page ----------------------------------------------------------------------
 
@@ -572,7 +572,7 @@ class EmulatorState:
 
     # -- cloud API ----------------------------------------------------------------------------
 
-    def authenticate(self, authorization: str | None) -> Credential | None:
+    def authenticate(self, authorization: str | None) -> Caller | None:
         """Who an `Authorization` header value belongs to, or None if it is not valid now."""
         if authorization is None:
             return None
@@ -583,7 +583,7 @@ class EmulatorState:
         with self._lock:
             if value.startswith("bmc_"):
                 key = self._keys.get(value)
-                return Credential(self._users[key.email], True) if key is not None else None
+                return Caller(self._users[key.email], True) if key is not None else None
             claims = jwt.decode(value, self._secret)
             jti = claims.get("jti") if claims is not None else None
             access = self._access.get(jti) if isinstance(jti, str) else None
@@ -592,15 +592,15 @@ class EmulatorState:
             session = self._sessions[access.sid]
             if session.revoked:
                 return None
-            return Credential(self._users[session.email], False)
+            return Caller(self._users[session.email], False)
 
-    def health(self, authorization: str | None, base_url: str) -> Reply:
+    def health(self, authorization: str | None, base_url: str) -> Answer:
         """`GET /proxy/health`: 200 subscribed, 403 not subscribed, 401 bad credential."""
-        credential = self.authenticate(authorization)
-        if credential is None:
-            return Reply(401, {"detail": "Invalid or expired credentials"})
-        if not credential.user.subscribed:
-            return Reply(
+        caller = self.authenticate(authorization)
+        if caller is None:
+            return Answer(401, {"detail": "Invalid or expired credentials"})
+        if not caller.user.subscribed:
+            return Answer(
                 403,
                 {
                     "detail": {
@@ -610,18 +610,18 @@ class EmulatorState:
                     }
                 },
             )
-        return Reply(200, {"status": "ok"})
+        return Answer(200, {"status": "ok"})
 
-    def create_api_key(self, authorization: str | None, payload: object) -> Reply:
+    def create_api_key(self, authorization: str | None, payload: object) -> Answer:
         """`POST /api/keys`: a new `bmc_` key for the OAuth user; API keys cannot mint keys."""
-        credential = self.authenticate(authorization)
-        if credential is None:
-            return Reply(401, {"detail": "Invalid or expired credentials"})
-        if credential.is_api_key:
-            return Reply(403, {"detail": "API keys cannot create API keys; sign in with OAuth"})
+        caller = self.authenticate(authorization)
+        if caller is None:
+            return Answer(401, {"detail": "Invalid or expired credentials"})
+        if caller.is_api_key:
+            return Answer(403, {"detail": "API keys cannot create API keys; sign in with OAuth"})
         name = payload.get("name") if isinstance(payload, dict) else None
         if not isinstance(name, str) or not name.strip():
-            return Reply(
+            return Answer(
                 422,
                 {
                     "detail": [
@@ -634,7 +634,7 @@ class EmulatorState:
                 },
             )
         with self._lock:
-            return Reply(201, self._issue_key(credential.user.email, name.strip()))
+            return Answer(201, self._issue_key(caller.user.email, name.strip()))
 
     def _issue_key(self, email: str, name: str) -> dict[str, object]:
         now = self._wall()

@@ -18,18 +18,18 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from adapters.emulator import control, pages
-from adapters.emulator.control import apply_decision
-from adapters.emulator.settings import EmulatorSettings
-from adapters.emulator.state import (
+from emulator import control, pages
+from emulator.control import apply_decision
+from emulator.settings import EmulatorSettings
+from emulator.state import (
     DEVICE_GRANT,
+    Answer,
     Decision,
     DeviceCodeInfo,
     EmulatorState,
     Fault,
     FaultKind,
     LogEntry,
-    Reply,
     SessionInfo,
     User,
     oauth_error,
@@ -92,15 +92,15 @@ class Response:
     error: str | None = None
 
     @classmethod
-    def of(cls, reply: Reply, grant_type: str | None = None) -> Response:
-        """A JSON response from a state reply."""
-        error = reply.body.get("error")
+    def of(cls, answer: Answer, grant_type: str | None = None) -> Response:
+        """A JSON response from a state answer."""
+        error = answer.body.get("error")
         headers: tuple[tuple[str, str], ...] = ()
-        if reply.status == 401:
+        if answer.status == 401:
             headers = (("WWW-Authenticate", 'Bearer realm="basic-memory-cloud"'),)
         return cls(
-            reply.status,
-            json.dumps(reply.body).encode(),
+            answer.status,
+            json.dumps(answer.body).encode(),
             "application/json",
             headers,
             grant_type,
@@ -131,7 +131,7 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _form(request: Request) -> dict[str, str] | Reply:
+def _form(request: Request) -> dict[str, str] | Answer:
     """The parameters of a form-encoded (or, leniently, JSON) POST, or the OAuth error."""
     content_type = request.headers.get_content_type()
     try:
@@ -201,7 +201,7 @@ class _App:
                 # asking; a JSON body needs a CORS preflight, which this server never grants.
                 if request.headers.get_content_type() != "application/json":
                     return Response.of(
-                        Reply(
+                        Answer(
                             415,
                             {
                                 "error": "invalid_request",
@@ -213,7 +213,7 @@ class _App:
                     payload = parse_json(request.body) if request.body else None
                 except ValueError as error:
                     return Response.of(
-                        Reply(400, {"error": "invalid_request", "error_description": str(error)})
+                        Answer(400, {"error": "invalid_request", "error_description": str(error)})
                     )
                 return Response.of(control.run(route, self.state, payload))
             return Response.of(control.run(route, self.state, None))
@@ -230,7 +230,7 @@ class _App:
         host = (headers.get("Host") or "").strip().lower()
         if host not in self.hosts:
             return Response.of(
-                Reply(
+                Answer(
                     421,
                     {"error": "invalid_request", "error_description": "wrong Host for this server"},
                 )
@@ -242,7 +242,7 @@ class _App:
         sent_from = origin if origin is not None else referer
         if sent_from is not None and _origin_of(sent_from) not in self.origins:
             return Response.of(
-                Reply(
+                Answer(
                     403,
                     {"error": "invalid_request", "error_description": "cross-site request"},
                 )
@@ -254,19 +254,19 @@ class _App:
         methods = self.routes.get(request.path)
         if methods is None:
             return Response.of(
-                Reply(404, {"error": "not_found", "error_description": "no such path"})
+                Answer(404, {"error": "not_found", "error_description": "no such path"})
             )
         route = methods.get(request.method)
         if route is None:
             allowed = ", ".join(sorted(methods))
             return Response.of(
-                Reply(405, {"error": "method_not_allowed", "error_description": f"use {allowed}"})
+                Answer(405, {"error": "method_not_allowed", "error_description": f"use {allowed}"})
             )
         return route(request)
 
     def index(self, request: Request) -> Response:
         return Response.of(
-            Reply(
+            Answer(
                 200,
                 {
                     "service": "basic-memory-cloud-emulator",
@@ -292,7 +292,7 @@ class _App:
 
     def device_decision(self, request: Request) -> Response:
         form = _form(request)
-        if isinstance(form, Reply):
+        if isinstance(form, Answer):
             return Response.html(400, pages.entry_page("The form could not be read."))
         typed = form.get("user_code", "").strip()
         action = form.get("action")
@@ -313,13 +313,13 @@ class _App:
 
     def device_authorization(self, request: Request) -> Response:
         form = _form(request)
-        if isinstance(form, Reply):
+        if isinstance(form, Answer):
             return Response.of(form)
         return Response.of(self.state.device_authorization(form, self.base_url))
 
     def token(self, request: Request) -> Response:
         form = _form(request)
-        if isinstance(form, Reply):
+        if isinstance(form, Answer):
             return Response.of(form)
         # Only the grant types we know go to the log: it must never echo what a client sent.
         grant = form.get("grant_type")
@@ -328,7 +328,7 @@ class _App:
 
     def revoke(self, request: Request) -> Response:
         form = _form(request)
-        if isinstance(form, Reply):
+        if isinstance(form, Answer):
             return Response.of(form)
         return Response.of(self.state.revoke(form))
 
@@ -429,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault is not None and fault.kind is FaultKind.STATUS:
                 response = Response.of(
-                    Reply(fault.status, {"error": "server_error", "error_description": "injected"})
+                    Answer(fault.status, {"error": "server_error", "error_description": "injected"})
                 )
             else:
                 request = Request(

@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from adapters.emulator.server import CloudEmulator
-from adapters.emulator.settings import EmulatorSettings
+from emulator.server import CloudEmulator
+from emulator.settings import EmulatorSettings
 
 
 def _seconds(text: str) -> float:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.emulator.state import Decision, EmulatorState, Fault, FaultKind, Reply
+from emulator.state import Answer, Decision, EmulatorState, Fault, FaultKind
 
-ControlRoute = Callable[[EmulatorState, object], Reply]
+ControlRoute = Callable[[EmulatorState, object], Answer]
 
 
 def apply_decision(
@@ -57,44 +57,44 @@ def _number(payload: object, name: str, default: float | None = None) -> float:
     return float(value)
 
 
-def _approve(state: EmulatorState, payload: object) -> Reply:
+def _approve(state: EmulatorState, payload: object) -> Answer:
     email = _optional_text(payload, "email")
     apply_decision(state, _text(payload, "user_code"), approve=True, email=email)
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _deny(state: EmulatorState, payload: object) -> Reply:
+def _deny(state: EmulatorState, payload: object) -> Answer:
     apply_decision(state, _text(payload, "user_code"), approve=False)
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _subscription(state: EmulatorState, payload: object) -> Reply:
+def _subscription(state: EmulatorState, payload: object) -> Answer:
     active = _field(payload, "active", bool)
     assert isinstance(active, bool)
     state.set_subscription(_text(payload, "email"), active)
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _expire_session(state: EmulatorState, payload: object) -> Reply:
+def _expire_session(state: EmulatorState, payload: object) -> Answer:
     email = _optional_text(payload, "email")
     session_id = _optional_text(payload, "session_id")
     if email is None and session_id is None:
         raise ValueError("give 'email' or 'session_id'")
-    return Reply(200, {"expired": state.expire_sessions(email=email, session_id=session_id)})
+    return Answer(200, {"expired": state.expire_sessions(email=email, session_id=session_id)})
 
 
-def _refuse_access_token(state: EmulatorState, payload: object) -> Reply:
+def _refuse_access_token(state: EmulatorState, payload: object) -> Answer:
     if not state.refuse_access_token(_text(payload, "access_token")):
         raise LookupError("not an access token this emulator issued")
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _token_ttl(state: EmulatorState, payload: object) -> Reply:
+def _token_ttl(state: EmulatorState, payload: object) -> Answer:
     state.set_token_ttl(_number(payload, "seconds"))
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _faults(state: EmulatorState, payload: object) -> Reply:
+def _faults(state: EmulatorState, payload: object) -> Answer:
     kind = FaultKind(_text(payload, "kind"))
     count = _number(payload, "count", 1)
     if not count.is_integer():
@@ -106,47 +106,47 @@ def _faults(state: EmulatorState, payload: object) -> Reply:
         seconds=_number(payload, "seconds", 0.0),
     )
     state.add_fault(fault, int(count))
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _clear_faults(state: EmulatorState, payload: object) -> Reply:
+def _clear_faults(state: EmulatorState, payload: object) -> Answer:
     state.clear_faults()
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _reset(state: EmulatorState, payload: object) -> Reply:
+def _reset(state: EmulatorState, payload: object) -> Answer:
     state.reset()
-    return Reply(200, {"ok": True})
+    return Answer(200, {"ok": True})
 
 
-def _issue_session(state: EmulatorState, payload: object) -> Reply:
-    return Reply(200, state.issue_session(_text(payload, "email")))
+def _issue_session(state: EmulatorState, payload: object) -> Answer:
+    return Answer(200, state.issue_session(_text(payload, "email")))
 
 
-def _issue_api_key(state: EmulatorState, payload: object) -> Reply:
+def _issue_api_key(state: EmulatorState, payload: object) -> Answer:
     name = _optional_text(payload, "name") or "test"
-    return Reply(201, state.issue_api_key(_text(payload, "email"), name))
+    return Answer(201, state.issue_api_key(_text(payload, "email"), name))
 
 
-def _log(state: EmulatorState, payload: object) -> Reply:
-    return Reply(200, {"requests": [entry.as_json() for entry in state.request_log()]})
+def _log(state: EmulatorState, payload: object) -> Answer:
+    return Answer(200, {"requests": [entry.as_json() for entry in state.request_log()]})
 
 
-def _device_codes(state: EmulatorState, payload: object) -> Reply:
-    return Reply(200, {"device_codes": [info.as_json() for info in state.device_codes()]})
+def _device_codes(state: EmulatorState, payload: object) -> Answer:
+    return Answer(200, {"device_codes": [info.as_json() for info in state.device_codes()]})
 
 
-def _refresh_count(state: EmulatorState, payload: object) -> Reply:
-    return Reply(200, {"refresh_count": state.refresh_count()})
+def _refresh_count(state: EmulatorState, payload: object) -> Answer:
+    return Answer(200, {"refresh_count": state.refresh_count()})
 
 
-def _users(state: EmulatorState, payload: object) -> Reply:
+def _users(state: EmulatorState, payload: object) -> Answer:
     users = [{**user.as_json(), "subscribed": user.subscribed} for user in state.users()]
-    return Reply(200, {"users": users})
+    return Answer(200, {"users": users})
 
 
-def _sessions(state: EmulatorState, payload: object) -> Reply:
-    return Reply(200, {"sessions": [info.as_json() for info in state.sessions()]})
+def _sessions(state: EmulatorState, payload: object) -> Answer:
+    return Answer(200, {"sessions": [info.as_json() for info in state.sessions()]})
 
 
 ROUTES: dict[str, dict[str, ControlRoute]] = {
@@ -169,11 +169,11 @@ ROUTES: dict[str, dict[str, ControlRoute]] = {
 }
 
 
-def run(route: ControlRoute, state: EmulatorState, payload: object) -> Reply:
+def run(route: ControlRoute, state: EmulatorState, payload: object) -> Answer:
     """Run a control route, turning a caller's mistake into a 4xx JSON answer."""
     try:
         return route(state, payload)
     except LookupError as error:
-        return Reply(404, {"error": "not_found", "error_description": str(error)})
+        return Answer(404, {"error": "not_found", "error_description": str(error)})
     except ValueError as error:
-        return Reply(400, {"error": "invalid_request", "error_description": str(error)})
+        return Answer(400, {"error": "invalid_request", "error_description": str(error)})

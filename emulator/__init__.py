@@ -1,6 +1,6 @@
 """Local Basic Memory Cloud emulator: a loopback server speaking AuthKit's device flow and the cloud API."""
 
-from adapters.emulator.server import CloudEmulator
-from adapters.emulator.settings import DEFAULT_CLIENT_ID, EmulatorSettings
+from emulator.server import CloudEmulator
+from emulator.settings import DEFAULT_CLIENT_ID, EmulatorSettings
 
 __all__ = ["DEFAULT_CLIENT_ID", "CloudEmulator", "EmulatorSettings"]

@@ -7,7 +7,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from adapters.emulator.state import User
+    from emulator.state import User
 
 CLIENT_NAME = "Basic Memory CLI"
 
