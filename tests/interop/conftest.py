@@ -73,8 +73,9 @@ def _ensure_installed() -> str:
         check=False,
     )
     if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        _skip_loudly(f"`npm ci --prefix {SERVER_DIR}` failed: {tail[0]}")
+        # npm's first error line names the cause; its last one only points at a log file.
+        lines = [line for line in done.stderr.splitlines() if line.strip()] or ["no output"]
+        _skip_loudly(f"`npm ci --prefix {SERVER_DIR}` failed: {lines[0]}")
     return node
 
 
