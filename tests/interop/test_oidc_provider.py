@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def bm(env: dict[str, str], *args: str) -> Run:
 
 
 class PendingLogin:
-    """`bm cloud login --no-browser` running, its stderr read as it comes."""
+    """`bm cloud login --no-browser` running, its stderr read line by line as it comes."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
@@ -68,8 +69,8 @@ class PendingLogin:
 
     def _read(self) -> None:
         assert self.process.stderr is not None
-        while chunk := self.process.stderr.read(1):
-            self._stderr.append(chunk)
+        for line in self.process.stderr:
+            self._stderr.append(line)
             if CODE_PROMPT.search("".join(self._stderr)):
                 self._prompt.set()
 
@@ -81,11 +82,31 @@ class PendingLogin:
         return found.group(1), found.group(2)
 
     def finish(self) -> Run:
+        # Not communicate(): it would read stderr too, racing the reader thread for its lines.
         assert self.process.stdout is not None
         stdout = self.process.stdout.read()
         code = self.process.wait(timeout=LOGIN_TIMEOUT)
         self._reader.join(10)
         return Run(code, stdout, "".join(self._stderr))
+
+    def stop(self) -> None:
+        """A failed test must not leave bm polling the provider for ten minutes."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_login() -> Iterator[Callable[[dict[str, str]], PendingLogin]]:
+    started: list[PendingLogin] = []
+
+    def start(env: dict[str, str]) -> PendingLogin:
+        started.append(PendingLogin(env))
+        return started[-1]
+
+    yield start
+    for pending in started:
+        pending.stop()
 
 
 def confirm_code(browser: FormBrowser, url: str, user_code: str) -> Page:
@@ -124,11 +145,19 @@ def cancel_at_sign_in(url: str, user_code: str) -> None:
         assert page.status == 200, page.title
 
 
-def login(env: dict[str, str], account: str) -> Run:
-    pending = PendingLogin(env)
-    url, user_code = pending.code_and_url()
-    approve(url, user_code, account)
-    return pending.finish()
+@pytest.fixture
+def login(
+    start_login: Callable[[dict[str, str]], PendingLogin],
+) -> Callable[[dict[str, str], str], Run]:
+    """Sign bm in, approving as `account` on the provider's pages."""
+
+    def sign_in(env: dict[str, str], account: str) -> Run:
+        pending = start_login(env)
+        url, user_code = pending.code_and_url()
+        approve(url, user_code, account)
+        return pending.finish()
+
+    return sign_in
 
 
 def stored_tokens(env: dict[str, str]) -> dict[str, Any]:
@@ -136,7 +165,9 @@ def stored_tokens(env: dict[str, str]) -> dict[str, Any]:
     return loaded
 
 
-def test_login_shows_the_account_from_the_id_token(interop_env: dict[str, str]) -> None:
+def test_login_shows_the_account_from_the_id_token(
+    interop_env: dict[str, str], login: Callable[[dict[str, str], str], Run]
+) -> None:
     done = login(interop_env, "ada")
     assert done.code == 0, done.stderr
     assert "Logged in as ada@interop.example" in done.stdout
@@ -152,7 +183,10 @@ def test_login_shows_the_account_from_the_id_token(interop_env: dict[str, str]) 
 
 
 def test_an_expired_access_token_is_refreshed_and_the_refresh_token_rotates(
-    interop_env: dict[str, str], oidc_server: OidcServer, stub_cloud: StubCloud
+    interop_env: dict[str, str],
+    oidc_server: OidcServer,
+    stub_cloud: StubCloud,
+    login: Callable[[dict[str, str], str], Run],
 ) -> None:
     assert login(interop_env, "grace").code == 0
     before = stored_tokens(interop_env)
@@ -179,7 +213,9 @@ def test_an_expired_access_token_is_refreshed_and_the_refresh_token_rotates(
 
 
 def test_logout_revokes_the_refresh_token_at_the_provider(
-    interop_env: dict[str, str], oidc_server: OidcServer
+    interop_env: dict[str, str],
+    oidc_server: OidcServer,
+    login: Callable[[dict[str, str], str], Run],
 ) -> None:
     assert login(interop_env, "lin").code == 0
     refresh_token = stored_tokens(interop_env)["refresh_token"]
@@ -194,9 +230,11 @@ def test_logout_revokes_the_refresh_token_at_the_provider(
 
 @pytest.mark.parametrize("deny", [deny_at_code_confirmation, cancel_at_sign_in])
 def test_a_denied_sign_in_ends_the_login_with_exit_1(
-    interop_env: dict[str, str], deny: Any
+    interop_env: dict[str, str],
+    start_login: Callable[[dict[str, str]], PendingLogin],
+    deny: Callable[[str, str], None],
 ) -> None:
-    pending = PendingLogin(interop_env)
+    pending = start_login(interop_env)
     url, user_code = pending.code_and_url()
     deny(url, user_code)
     done = pending.finish()
