@@ -345,6 +345,7 @@ def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResp
             return Failure(MalformedResponse(SERVICE, _UNSENDABLE.format(name=name)))
     token_type = _shown_field(body, "token_type")
     user = body.get("user")
+    id_token = _optional_text(body, "id_token")
     return Success(
         TokenResponse(
             access_token=SecretStr(access),
@@ -354,5 +355,6 @@ def _token_response(body: dict[str, Any]) -> Result[TokenResponse, MalformedResp
             token_type=token_type or "Bearer",
             user_id=_shown_field(user, "id"),
             email=_shown_field(user, "email"),
+            id_token=SecretStr(id_token) if id_token else None,
         )
     )

@@ -42,6 +42,8 @@ class TokenResponse(BaseModel):
     token_type: str = "Bearer"
     user_id: str | None = None
     email: str | None = None
+    # OpenID Connect's id_token, read only to name the account (see `account_named_by`).
+    id_token: SecretStr | None = None
 
 
 class SessionState(StrEnum):
@@ -146,15 +148,42 @@ def expiry_for(response: TokenResponse, now: int) -> int:
     return now + DEFAULT_LIFETIME_SECONDS
 
 
+def account_named_by(response: TokenResponse) -> tuple[str | None, str | None]:
+    """The account (subject, email) a token response names, each from the first source that has it:
+
+    1. the access token's claims (WorkOS AuthKit's JWTs carry `sub` and `email`);
+    2. the id_token's claims (a standard OpenID Connect provider may issue opaque access
+       tokens and name the account only there);
+    3. the response's `user` object.
+
+    The id_token's signature is not checked: the name is only shown to the person (status,
+    "Logged in as"), never used to decide anything, and the token came straight from the
+    provider over the connection we opened.
+
+    >>> opaque = SecretStr("opaque")
+    >>> id_token = SecretStr("e30.eyJzdWIiOiJ1MSIsImVtYWlsIjoiYUBleC5vcmcifQ.sig")
+    >>> account_named_by(TokenResponse(access_token=opaque, id_token=id_token, email="b@ex.org"))
+    ('u1', 'a@ex.org')
+    >>> account_named_by(TokenResponse(access_token=opaque, user_id="u2", email="b@ex.org"))
+    ('u2', 'b@ex.org')
+    """
+    access = decode_jwt_claims(response.access_token.get_secret_value())
+    identity = decode_jwt_claims(response.id_token.get_secret_value()) if response.id_token else {}
+    user_id = _str_claim(access, "sub") or _str_claim(identity, "sub") or response.user_id
+    email = _str_claim(access, "email") or _str_claim(identity, "email") or response.email
+    return user_id, email
+
+
 def session_from_response(
     response: TokenResponse, now: int, previous: TokenSet | None = None
 ) -> TokenSet:
     """Build the session to store; a response without a refresh token keeps the old one.
 
-    Identity fields come from the token's claims, then the response's user, then the
-    previous session, so a refresh never forgets who is signed in.
+    Identity fields come from `account_named_by`, then the previous session, so a refresh
+    never forgets who is signed in.
     """
     claims = decode_jwt_claims(response.access_token.get_secret_value())
+    user_id, email = account_named_by(response)
     earlier_user_id = previous.user_id if previous else None
     earlier_email = previous.email if previous else None
     earlier_session_id = previous.session_id if previous else None
@@ -164,8 +193,8 @@ def session_from_response(
         refresh_token=refresh,
         expires_at=expiry_for(response, now),
         token_type=response.token_type or "Bearer",
-        user_id=_str_claim(claims, "sub") or response.user_id or earlier_user_id,
-        email=_str_claim(claims, "email") or response.email or earlier_email,
+        user_id=user_id or earlier_user_id,
+        email=email or earlier_email,
         session_id=_str_claim(claims, "sid") or earlier_session_id,
         obtained_at=now,
         extra=dict(previous.extra) if previous else {},
