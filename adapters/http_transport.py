@@ -53,6 +53,7 @@ REQUEST_DEADLINE_SECONDS = 30.0
 # Every answer of these protocols is a few hundred bytes; a megabyte means something is wrong,
 # and reading it whole into memory would let a broken server exhaust ours.
 MAX_BODY_BYTES = 1024 * 1024
+_TOO_LARGE = f"the answer is larger than {MAX_BODY_BYTES} bytes"
 INSECURE_URL_DETAIL = "refusing insecure http:// URL"
 ENVIRONMENT_DETAIL = (
     "the proxy or certificate settings cannot be used: check HTTPS_PROXY, ALL_PROXY, "
@@ -277,6 +278,76 @@ def send(
             return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
 
 
+def build_async_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    """`build_client`'s asynchronous twin, with the same guarantees. Building it loads the CA
+    certificates (tens of milliseconds): an event loop's caller builds it in a worker thread."""
+    import httpx
+
+    return httpx.AsyncClient(
+        timeout=as_timeout(timeout),
+        follow_redirects=False,
+        headers={"User-Agent": user_agent(), "Accept": "application/json"},
+    )
+
+
+def async_client_for(
+    service: str, timeout: TimeoutSetting = DEFAULT_TIMEOUT
+) -> Result[httpx.AsyncClient, ServiceUnreachable]:
+    """`build_async_client`, or why the proxy or certificate settings prevent it."""
+    import httpx
+
+    try:
+        return Success(build_async_client(timeout))
+    except (httpx.InvalidURL, ValueError, ImportError, OSError):
+        return Failure(ServiceUnreachable(service, ENVIRONMENT_DETAIL, settings=True))
+
+
+async def send_async(
+    client: httpx.AsyncClient,
+    service: str,
+    method: str,
+    url: str,
+    *,
+    form: Mapping[str, str] | None = None,
+    deadline: float = REQUEST_DEADLINE_SECONDS,
+) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
+    """`send` for an event loop: the same answers and failures, the deadline enforced by
+    cancelling the exchange (an event loop can, where a blocked thread needs its socket cut)."""
+    import anyio
+    import httpx
+
+    if deadline <= 0:
+        return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
+    timeout = _capped(as_timeout(client.timeout), deadline)
+    try:
+        with anyio.fail_after(deadline):
+            request = client.build_request(
+                method, url, headers={"Connection": "close"}, data=form, timeout=timeout
+            )
+            response = await client.send(request, stream=True, follow_redirects=False)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        return Failure(MalformedResponse(service, _TOO_LARGE))
+                    chunks.append(chunk)
+                return Success(Reply(response.status_code, b"".join(chunks)))
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
+    except httpx.TransportError as error:
+        return Failure(ServiceUnreachable(service, _transport_failure(error, timeout)))
+    except httpx.DecodingError:
+        return Failure(MalformedResponse(service, "the answer could not be decoded"))
+    except UnicodeEncodeError:
+        return Failure(ServiceUnreachable(service, "the request could not be encoded"))
+    except (httpx.InvalidURL, UnicodeError):
+        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
+
+
 def deadline_detail(seconds: float) -> str:
     """Why a request ended at its deadline.
 
@@ -380,9 +451,7 @@ def _read_capped(
             return Failure(ServiceUnreachable(service, deadline_detail(deadline.seconds)))
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            return Failure(
-                MalformedResponse(service, f"the answer is larger than {MAX_BODY_BYTES} bytes")
-            )
+            return Failure(MalformedResponse(service, _TOO_LARGE))
         chunks.append(chunk)
     return Success(Reply(response.status_code, b"".join(chunks)))
 
@@ -568,6 +637,10 @@ class ServiceConnection:
         self._source = (
             client if isinstance(client, SharedClient) else SharedClient(timeout, client, deadline)
         )
+
+    def url(self, path: str) -> Result[str, ServiceUnreachable]:
+        """The full URL of `path`, or why the settings allow no request."""
+        return self._base.map(lambda base: base + path)
 
     def request(
         self,

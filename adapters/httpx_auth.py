@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 from pydantic import SecretStr
@@ -12,6 +12,7 @@ from domain.credentials import Credential
 from domain.errors import AuthFailure
 
 CredentialSupplier = Callable[[SecretStr | None], Result[Credential, AuthFailure]]
+AsyncCredentialSupplier = Callable[[SecretStr | None], Awaitable[Result[Credential, AuthFailure]]]
 
 
 class CloudAuthError(Exception):
@@ -37,29 +38,52 @@ class BasicMemoryCloudAuth(httpx.Auth):
     call from several threads at once.
     """
 
-    def __init__(self, supplier: CredentialSupplier) -> None:
+    def __init__(
+        self, supplier: CredentialSupplier, async_supplier: AsyncCredentialSupplier
+    ) -> None:
         self._supplier = supplier
+        self._async_supplier = async_supplier
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        credential = self._credential(None)
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        credential = _credential(self._supplier(None))
         request.headers["Authorization"] = _bearer(credential.secret)
         response = yield request
-        if response.status_code != httpx.codes.UNAUTHORIZED or not _same_origin(
-            response.request.url, request.url
-        ):
-            return
-        retried = self._credential(credential.secret)
-        request.headers["Authorization"] = _bearer(retried.secret)
-        yield request
+        if _refused_here(request, response):
+            retried = _credential(self._supplier(credential.secret))
+            request.headers["Authorization"] = _bearer(retried.secret)
+            yield request
 
-    def _credential(self, rejected: SecretStr | None) -> Credential:
-        supplied = self._supplier(rejected)
-        if isinstance(supplied, Failure):
-            raise CloudAuthError(supplied.failure())
-        return supplied.unwrap()
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The same for `httpx.AsyncClient`: files and lock waits in worker threads and the
+        refresh over an asynchronous client, so the caller's event loop never waits on them."""
+        credential = _credential(await self._async_supplier(None))
+        request.headers["Authorization"] = _bearer(credential.secret)
+        response = yield request
+        if _refused_here(request, response):
+            retried = _credential(await self._async_supplier(credential.secret))
+            request.headers["Authorization"] = _bearer(retried.secret)
+            yield request
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _credential(supplied: Result[Credential, AuthFailure]) -> Credential:
+    if isinstance(supplied, Failure):
+        raise CloudAuthError(supplied.failure())
+    return supplied.unwrap()
+
+
+def _refused_here(request: httpx.Request, response: httpx.Response) -> bool:
+    """A 401 from the origin the credential was sent to: a 401 from elsewhere (after a
+    redirect, which never carries the credential) says nothing about it."""
+    return response.status_code == httpx.codes.UNAUTHORIZED and _same_origin(
+        response.request.url, request.url
+    )
 
 
 def _same_origin(left: httpx.URL, right: httpx.URL) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -28,12 +29,15 @@ from returns.result import Failure, Result, Success
 
 from adapters.http_transport import (
     DEFAULT_TIMEOUT,
+    REQUEST_DEADLINE_SECONDS,
     Reply,
     ServiceConnection,
     SharedClient,
     TimeoutSetting,
+    async_client_for,
     is_safe_web_url,
     json_object,
+    send_async,
     shown_text,
     without_secrets,
 )
@@ -56,6 +60,7 @@ from domain.ports import (
 from domain.session import TokenResponse, is_header_safe
 
 if TYPE_CHECKING:
+    import anyio
     import httpx
 
     from domain.endpoints import CloudEndpoints
@@ -193,6 +198,64 @@ class HttpxIdentityProvider:
         self, path: str, form: dict[str, str]
     ) -> Result[Reply, ServiceUnreachable | MalformedResponse]:
         return self._connection.request("POST", path, form=form)
+
+
+@cache
+def _client_builders() -> anyio.CapacityLimiter:
+    import anyio
+
+    return anyio.CapacityLimiter(2)
+
+
+class HttpxAsyncIdentityProvider:
+    """The refresh grant for callers on an event loop (the library's async auth), over an
+    `httpx.AsyncClient`, with the same answers as `HttpxIdentityProvider.refresh`.
+
+    A client is built per refresh, in a worker thread (loading the CA certificates would
+    stall the loop for tens of milliseconds), and closed after it: refreshes are rare, and a
+    client belongs to the event loop it was used on.
+    """
+
+    def __init__(
+        self,
+        endpoints: CloudEndpoints | Result[CloudEndpoints, AuthFailure],
+        timeout: TimeoutSetting = DEFAULT_TIMEOUT,
+        deadline: float = REQUEST_DEADLINE_SECONDS,
+    ) -> None:
+        settings = endpoints if isinstance(endpoints, Result) else Success(endpoints)
+        self._connection = ServiceConnection(
+            SERVICE, settings.map(lambda chosen: chosen.cloud_domain)
+        )
+        self._client_id = settings.map(lambda chosen: chosen.client_id).value_or("")
+        self._timeout = timeout
+        self._deadline = deadline
+
+    async def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        import anyio
+
+        url = self._connection.url("/oauth2/token")
+        if isinstance(url, Failure):
+            return Failure(url.failure())
+        # A thread pool of its own: tasks waiting in worker threads for the token file's lock
+        # (held for this very refresh) may fill anyio's default pool.
+        built = await anyio.to_thread.run_sync(
+            async_client_for, SERVICE, self._timeout, limiter=_client_builders()
+        )
+        if isinstance(built, Failure):
+            return Failure(built.failure())
+        secret = refresh_token.get_secret_value()
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": secret,
+            "client_id": self._client_id,
+        }
+        async with built.unwrap() as client:
+            answer = await send_async(
+                client, SERVICE, "POST", url.unwrap(), form=form, deadline=self._deadline
+            )
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        return _token_answer(answer.unwrap(), (secret,)).alt(_refresh_outcome)
 
 
 def _oauth_error(body: dict[str, Any], secrets: tuple[str, ...]) -> ProviderError | None:

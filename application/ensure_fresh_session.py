@@ -7,12 +7,19 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from domain.errors import AuthFailure, NotLoggedIn, SessionExpired
-from domain.session import TokenSet, session_from_response
+from domain.session import TokenResponse, TokenSet, session_from_response
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from domain.ports import Clock, IdentityProvider, TokenStore
+    from domain.ports import (
+        AsyncIdentityProvider,
+        AsyncTokenStore,
+        Clock,
+        IdentityProvider,
+        RefreshFailure,
+        TokenStore,
+    )
 
 
 class EnsureFreshSession:
@@ -34,36 +41,83 @@ class EnsureFreshSession:
         loaded = self._tokens.load()
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
-        session = loaded.unwrap()
-        if session is None:
-            return Failure(NotLoggedIn())
-        if not self._needs_refresh(session, replace):
-            return Success(session)
-        if not session.can_refresh:
-            return Failure(SessionExpired())
+        ready = _ready_or_due(loaded.unwrap(), self._clock.now(), replace)
+        if ready is not None:
+            return ready
 
         def refresh_unless_done(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
             # Re-read under the lock: another process may have refreshed meanwhile, and
             # a refresh token is single-use, so refreshing again would end the session.
-            if current is None:
-                return Failure(NotLoggedIn())
-            if not self._needs_refresh(current, replace):
-                return Success(current)
-            return self._refresh(current)
+            ready = _ready_or_due(current, self._clock.now(), replace)
+            if ready is not None:
+                return ready
+            if current is None or current.refresh_token is None:  # ruled out above
+                return Failure(SessionExpired())
+            answer = self._identity.refresh(current.refresh_token)
+            return _refreshed(answer, current, self._clock.now())
 
         return self._tokens.update(refresh_unless_done)
 
-    def _needs_refresh(self, session: TokenSet, replace: SecretStr | None) -> bool:
-        if not session.is_valid(self._clock.now()):
-            return True
-        return replace is not None and (
-            session.access_token.get_secret_value() == replace.get_secret_value()
-        )
 
-    def _refresh(self, current: TokenSet) -> Result[TokenSet, AuthFailure]:
-        if current.refresh_token is None or not current.can_refresh:
-            return Failure(SessionExpired())
-        answer = self._identity.refresh(current.refresh_token)
-        if isinstance(answer, Failure):
-            return Failure(answer.failure())
-        return Success(session_from_response(answer.unwrap(), int(self._clock.now()), current))
+class EnsureFreshSessionAsync:
+    """`EnsureFreshSession` for a caller on an event loop, with the same rules and answers.
+
+    The file and its lock are reached through an `AsyncTokenStore` (the loop never waits on
+    them) and the refresh through an `AsyncIdentityProvider`. Tasks of one process that all
+    find the session due wait for each other on the file's lock, so the first refreshes and
+    the others find its result, as separate processes do.
+    """
+
+    def __init__(
+        self, tokens: AsyncTokenStore, identity: AsyncIdentityProvider, clock: Clock
+    ) -> None:
+        self._tokens = tokens
+        self._identity = identity
+        self._clock = clock
+
+    async def execute(self, replace: SecretStr | None = None) -> Result[TokenSet, AuthFailure]:
+        loaded = await self._tokens.load()
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        ready = _ready_or_due(loaded.unwrap(), self._clock.now(), replace)
+        if ready is not None:
+            return ready
+
+        async def refresh_unless_done(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+            ready = _ready_or_due(current, self._clock.now(), replace)
+            if ready is not None:
+                return ready
+            if current is None or current.refresh_token is None:  # ruled out above
+                return Failure(SessionExpired())
+            answer = await self._identity.refresh(current.refresh_token)
+            return _refreshed(answer, current, self._clock.now())
+
+        return await self._tokens.update(refresh_unless_done)
+
+
+def _ready_or_due(
+    session: TokenSet | None, now: float, replace: SecretStr | None
+) -> Result[TokenSet, AuthFailure] | None:
+    """The session as it is, or why it cannot be had; None when a refresh is due.
+
+    Due: expired (or within the leeway), or still holding `replace`, an access token the
+    cloud has just refused.
+    """
+    if session is None:
+        return Failure(NotLoggedIn())
+    refused = replace is not None and (
+        session.access_token.get_secret_value() == replace.get_secret_value()
+    )
+    if session.is_valid(now) and not refused:
+        return Success(session)
+    if not session.can_refresh:
+        return Failure(SessionExpired())
+    return None
+
+
+def _refreshed(
+    answer: Result[TokenResponse, RefreshFailure], current: TokenSet, now: float
+) -> Result[TokenSet, AuthFailure]:
+    if isinstance(answer, Failure):
+        return Failure(answer.failure())
+    return Success(session_from_response(answer.unwrap(), int(now), current))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
@@ -19,9 +20,10 @@ from domain.errors import AuthFailure, CredentialRejected, SessionExpired
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from application.ensure_fresh_session import EnsureFreshSession
+    from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
     from domain.config import AppConfig
-    from domain.ports import Clock, ConfigStore, TokenStore
+    from domain.ports import Clock, ConfigStore, Offload, TokenStore
+    from domain.session import TokenSet
 
 
 class ObtainCredential:
@@ -60,6 +62,20 @@ class ObtainCredential:
         self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
     ) -> Result[Credential, AuthFailure]:
         """The same, for a caller that has just read config.yaml."""
+        chosen = self.choose(config, project, rejected)
+        if isinstance(chosen, Failure):
+            return Failure(chosen.failure())
+        choice = chosen.unwrap()
+        if isinstance(choice, Credential):
+            return Success(choice)
+        return choice.settle(self._fresh_session.execute(replace=rejected))
+
+    def choose(
+        self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
+    ) -> Result[Credential | SessionWanted, AuthFailure]:
+        """The credential by priority, or, when it is the OAuth session, what to do with a
+        fresh one: the part that reads only files (a caller on an event loop runs it in a
+        worker thread and refreshes the session on its loop)."""
         available = gather(self._env, config, self._tokens)
         if isinstance(available, Failure):
             return Failure(available.failure())
@@ -70,20 +86,63 @@ class ObtainCredential:
             else for_project_routing(available.unwrap(), project, now)
         )
         if isinstance(chosen, Failure):
-            return chosen
+            return Failure(chosen.failure())
         credential = chosen.unwrap()
         if credential.is_api_key:
             if rejected is not None and _same(rejected, credential.secret):
                 return Failure(CredentialRejected(credential.description))
             return Success(credential)
-        fresh = self._fresh_session.execute(replace=rejected)
+        key = available.unwrap().api_key
+        return Success(SessionWanted(Credential(key[1], key[0].value) if key else None))
+
+
+@dataclass(frozen=True)
+class SessionWanted:
+    """The OAuth session is the credential; `fallback` is the API key that stands in once the
+    session is over (rule 2 of the priority, for global operations)."""
+
+    fallback: Credential | None
+
+    def settle(self, fresh: Result[TokenSet, AuthFailure]) -> Result[Credential, AuthFailure]:
         if isinstance(fresh, Failure):
-            key = available.unwrap().api_key
-            # Global operations fall back to the API key once the session is over (rule 2).
-            if isinstance(fresh.failure(), SessionExpired) and key is not None:
-                return Success(Credential(key[1], key[0].value))
+            if isinstance(fresh.failure(), SessionExpired) and self.fallback is not None:
+                return Success(self.fallback)
             return Failure(fresh.failure())
         return Success(Credential(CredentialSource.OAUTH_SESSION, fresh.unwrap().access_token))
+
+
+class ObtainCredentialAsync:
+    """`ObtainCredential` for a caller on an event loop, with the same priority and answers:
+    the files are read in a worker thread (`offload`) and the session made fresh on the loop."""
+
+    def __init__(
+        self,
+        config: ConfigStore,
+        credentials: ObtainCredential,
+        fresh_session: EnsureFreshSessionAsync,
+        offload: Offload,
+    ) -> None:
+        self._config = config
+        self._credentials = credentials
+        self._fresh_session = fresh_session
+        self._offload = offload
+
+    async def execute(
+        self, project: str | None = None, rejected: SecretStr | None = None
+    ) -> Result[Credential, AuthFailure]:
+        def choose() -> Result[Credential | SessionWanted, AuthFailure]:
+            loaded = self._config.load()
+            if isinstance(loaded, Failure):
+                return Failure(loaded.failure())
+            return self._credentials.choose(loaded.unwrap(), project, rejected)
+
+        chosen = await self._offload(choose)
+        if isinstance(chosen, Failure):
+            return Failure(chosen.failure())
+        choice = chosen.unwrap()
+        if isinstance(choice, Credential):
+            return Success(choice)
+        return choice.settle(await self._fresh_session.execute(replace=rejected))
 
 
 def _same(left: SecretStr, right: SecretStr) -> bool:

@@ -6,9 +6,9 @@ Every port reports expected failures as `returns` results carrying the dataclass
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from domain.errors import (
     AccessDenied,
@@ -195,3 +195,37 @@ class LoginDisplay(Protocol):
     def retrying(self, problem: str, wait_seconds: float) -> None: ...
 
     def finish(self) -> None: ...
+
+
+# -- for callers on an event loop (the library's async auth) ---------------------------------
+
+
+T = TypeVar("T")
+
+
+class AsyncTokenStore(Protocol):
+    """`TokenStore` for a caller on an event loop: the same file, lock and answers, and the
+    loop never waits on a file or a lock (the adapter waits in a worker thread)."""
+
+    async def load(self) -> Result[TokenSet | None, StorageFailure]: ...
+
+    async def update(
+        self, change: Callable[[TokenSet | None], Awaitable[Result[TokenSet, AuthFailure]]]
+    ) -> Result[TokenSet, AuthFailure]:
+        """As `TokenStore.update`, the change awaited on the caller's loop while the
+        cross-process lock is held, so processes and tasks refresh once between them."""
+        ...
+
+
+class AsyncIdentityProvider(Protocol):
+    """The refresh grant over an asynchronous HTTP client."""
+
+    async def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
+        """As `IdentityProvider.refresh`: `invalid_grant` comes back as SessionExpired."""
+        ...
+
+
+class Offload(Protocol):
+    """Runs blocking work (files, locks) in a worker thread, so an event loop stays free."""
+
+    async def __call__(self, work: Callable[[], T]) -> T: ...

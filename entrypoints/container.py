@@ -23,18 +23,19 @@ from adapters.data_directory import (
 )
 from adapters.http_transport import SharedClient
 from adapters.httpx_cloud_api import HttpxCloudApi
-from adapters.httpx_identity_provider import HttpxIdentityProvider
+from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider, HttpxIdentityProvider
 from adapters.json_file_token_store import JsonFileTokenStore
 from adapters.system_clock import SystemClock, SystemSleeper
 from adapters.webbrowser_browser import WebbrowserBrowser
+from adapters.worker_threads import ThreadedTokenStore, offload
 from adapters.yaml_config_store import YamlConfigStore
 from application.add_project import AddProject
 from application.create_api_key import CreateApiKey
-from application.ensure_fresh_session import EnsureFreshSession
+from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
 from application.list_projects import ListProjects
 from application.login_with_device_flow import LoginWithDeviceFlow
 from application.logout import Logout
-from application.obtain_credential import ObtainCredential
+from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
 from application.remove_api_key import RemoveApiKey
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
@@ -171,6 +172,19 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         env=env,
         fresh_session=fresh_session,
+    )
+    # The library's async auth: the same files and rules for a caller on an event loop.
+    async_tokens = providers.Singleton(ThreadedTokenStore, tokens=tokens)
+    async_identity = providers.Singleton(HttpxAsyncIdentityProvider, endpoints=endpoints)
+    fresh_session_async = providers.Factory(
+        EnsureFreshSessionAsync, tokens=async_tokens, identity=async_identity, clock=clock
+    )
+    obtain_credential_async = providers.Factory(
+        ObtainCredentialAsync,
+        config=config,
+        credentials=obtain_credential,
+        fresh_session=fresh_session_async,
+        offload=providers.Object(offload),
     )
     resolve_route = providers.Factory(
         ResolveRoute, config=config, env=env, credentials=obtain_credential

@@ -15,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from returns.result import Failure, Result
+from returns.result import Failure, Result, Success
 
 from adapters.httpx_auth import BasicMemoryCloudAuth, CloudAuthError
+from adapters.worker_threads import load_modules, offload
 from entrypoints.container import build_container
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from application.obtain_credential import ObtainCredential
     from application.resolve_route import ResolvedRoute
     from domain.credentials import Credential
     from domain.errors import AuthFailure
@@ -38,18 +38,27 @@ def cloud_auth(
     """An `httpx.Auth` for one project (API key first) or, without a project, for global
     operations (OAuth session first). Raises CloudAuthError when no credential is usable."""
     container = _trusted(build_container(env))
-    obtain: ObtainCredential = container.obtain_credential()
+    obtain = container.obtain_credential()
+    obtain_async = container.obtain_credential_async()
+    load_modules()  # here, not on the caller's event loop at its first request
 
     def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
         try:
-            return obtain.execute(project, rejected)
+            return _trust(container).bind(lambda _: obtain.execute(project, rejected))
         finally:
             # An auth object can live as long as the program: do not keep a connection
             # from an occasional refresh open in between (the next one opens its own).
             # Threads share this auth object; the client closed here is this thread's only.
             container.http_client().close()
 
-    return BasicMemoryCloudAuth(supply)
+    async def supply_async(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
+        # The trust check reads the file system: in a worker thread, like the rest.
+        trusted = await offload(lambda: _trust(container))
+        if isinstance(trusted, Failure):
+            return Failure(trusted.failure())
+        return await obtain_async.execute(project, rejected)
+
+    return BasicMemoryCloudAuth(supply, supply_async)
 
 
 def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRoute:
@@ -75,7 +84,13 @@ def cloud_host(env: Mapping[str, str] | None = None) -> str:
 
 def _trusted(container: Container) -> Container:
     """The container, unless another user can change the data folder (as the CLI refuses)."""
-    untrusted = container.untrusted()
-    if untrusted:
-        raise CloudAuthError(untrusted[0])
+    trusted = _trust(container)
+    if isinstance(trusted, Failure):
+        raise CloudAuthError(trusted.failure())
     return container
+
+
+def _trust(container: Container) -> Result[None, AuthFailure]:
+    """Looked at again on every lookup: an auth object may outlive the folder's modes."""
+    untrusted = container.untrusted()
+    return Failure(untrusted[0]) if untrusted else Success(None)

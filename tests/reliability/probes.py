@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator import CloudEmulator, EmulatorSettings
-from tests.reliability import crash, faults, hostile, leaks, races, shared_auth, transport, trust
+from tests.reliability import async_auth, crash, faults, hostile, leaks, races, shared_auth, transport, trust
 from tests.reliability.deadlines import deadlines
 
 # The sizes the tests use too (each test module names its own constant from these).
@@ -187,6 +187,18 @@ def untrusted_folder(root: Path) -> Outcome:
     return Outcome(figures.line, not figures.problems)
 
 
+def async_auth_tasks(root: Path) -> Outcome:
+    with _emulator() as emulator:
+        figures = async_auth.concurrent_tasks(root, emulator)
+    return Outcome(figures.line, figures.ok)
+
+
+def async_auth_lock_holder(root: Path) -> Outcome:
+    with _emulator() as emulator:
+        figures = async_auth.concurrent_tasks(root, emulator, hold_lock=2.0)
+    return Outcome(figures.line, figures.ok)
+
+
 PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("crash-tokens", crash_tokens),
     ("crash-config", crash_config),
@@ -208,6 +220,8 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("tls-verification", tls_verification),
     ("shared-auth-threads", shared_auth_threads),
     ("redirected-401", redirected_401),
+    ("async-auth-tasks", async_auth_tasks),
+    ("async-auth-lock-holder", async_auth_lock_holder),
     ("untrusted-folder", untrusted_folder),
     ("deadlines", deadlines),
 )
