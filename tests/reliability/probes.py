@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator import CloudEmulator, EmulatorSettings
-from tests.reliability import async_auth, crash, faults, hostile, leaks, races, shared_auth, transport, trust
+from tests.reliability import (
+    async_auth,
+    crash,
+    faults,
+    hostile,
+    leaks,
+    races,
+    shared_auth,
+    transport,
+    trust,
+)
 from tests.reliability.deadlines import deadlines
 
 # The sizes the tests use too (each test module names its own constant from these).
