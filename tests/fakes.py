@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
-from domain.api_key import ApiKey, parse_api_key
+from domain.api_key import API_KEY_PREFIX, ApiKey, parse_api_key
 from domain.config import AppConfig
 from domain.credentials import Credential
 from domain.errors import (
     AuthFailure,
     CredentialRejected,
+    ProviderError,
     ServiceUnreachable,
+    SessionExpired,
     StorageFailure,
 )
+from domain.pkce import s256_challenge
 from domain.ports import (
     BrowserUnavailable,
     CloudFailure,
@@ -175,7 +178,11 @@ def token_response(
 
 @dataclass
 class FakeIdentityProvider:
-    """Answers polls from a script; each poll takes the next answer (the last one repeats)."""
+    """Answers polls from a script; each poll takes the next answer (the last one repeats).
+
+    Like the real provider, whatever the script says: tokens come only for the verifier behind
+    the last challenge, and a refresh token that was rotated away or revoked is SessionExpired.
+    """
 
     clock: FakeClock
     start: Result[DeviceAuthorization, OAuthCallFailure] = field(
@@ -188,6 +195,7 @@ class FakeIdentityProvider:
     poll_limits: list[float | None] = field(default_factory=list)
     refresh_calls: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
+    dead_refresh_tokens: set[str] = field(default_factory=set)
     challenges: list[str] = field(default_factory=list)
     verifiers: list[str] = field(default_factory=list)
 
@@ -204,22 +212,42 @@ class FakeIdentityProvider:
         self.poll_limits.append(within)
         self.verifiers.append(code_verifier)
         index = min(len(self.poll_times) - 1, len(self.polls) - 1)
-        return self.polls[index]
+        answer = self.polls[index]
+        if (
+            isinstance(answer, Success)
+            and self.challenges
+            and s256_challenge(code_verifier) != self.challenges[-1]
+        ):
+            return Failure(ProviderError("invalid_grant", "PKCE verification failed"))
+        return answer
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
-        self.refresh_calls.append(refresh_token.get_secret_value())
+        secret = refresh_token.get_secret_value()
+        self.refresh_calls.append(secret)
+        if secret in self.dead_refresh_tokens:
+            return Failure(SessionExpired())
         if not self.refreshes:
             return Failure(ServiceUnreachable("the sign-in service", "not scripted"))
-        return self.refreshes.pop(0) if len(self.refreshes) > 1 else self.refreshes[0]
+        answer = self.refreshes.pop(0) if len(self.refreshes) > 1 else self.refreshes[0]
+        if isinstance(answer, Success):
+            rotated = answer.unwrap().refresh_token
+            if rotated is not None and rotated.get_secret_value() != secret:
+                self.dead_refresh_tokens.add(secret)
+        return answer
 
     def revoke(self, refresh_token: SecretStr) -> Result[None, OAuthCallFailure]:
         self.revoked.append(refresh_token.get_secret_value())
+        if isinstance(self.revoke_result, Success):
+            self.dead_refresh_tokens.add(refresh_token.get_secret_value())
         return self.revoke_result
 
 
 @dataclass
 class FakeCloudApi:
-    """Accepts the credentials in `accepted`; the health answer can be overridden."""
+    """Accepts the credentials in `accepted`; the health answer can be overridden.
+
+    Like the real cloud, only an OAuth session creates keys: a `bmc_` key is refused.
+    """
 
     accepted: set[str] = field(default_factory=set)
     health_override: Result[HealthReport, CloudFailure] | None = None
@@ -240,7 +268,8 @@ class FakeCloudApi:
     ) -> Result[CreatedApiKey, CloudFailure]:
         if self.create_override is not None:
             return self.create_override
-        if access_token.get_secret_value() not in self.accepted:
+        token = access_token.get_secret_value()
+        if token not in self.accepted or token.startswith(API_KEY_PREFIX):
             return Failure(CredentialRejected("OAuth session"))
         raw = f"bmc_created{len(self.created):04d}abcdefgh"
         self.created.append(name)

@@ -346,3 +346,49 @@ def test_an_unsaved_session_without_a_refresh_token_says_nothing_could_be_revoke
 def _gaps(offsets: list[float]) -> list[float]:
     points = [0.0, *offsets]
     return [round(b - a, 3) for a, b in itertools.pairwise(points)]
+
+
+# Each poll is given only the flow's time left, so no poll outlives the flow.
+
+
+def _login(identity: FakeIdentityProvider, clock: FakeClock) -> LoginWithDeviceFlow:
+    tokens = InMemoryTokenStore(None)
+    return LoginWithDeviceFlow(
+        identity,
+        tokens,
+        FakeCloudApi(),
+        clock,
+        FakeSleeper(clock),
+        FakeBrowser(works=True),
+        RecordingLoginDisplay(),
+        EnsureFreshSession(tokens, identity, clock),
+    )
+
+
+def test_each_poll_is_given_the_time_left_before_the_flows_deadline() -> None:
+    clock = FakeClock()
+    identity = FakeIdentityProvider(
+        clock,
+        start=Success(device_authorization(expires_in=20, interval=5)),
+        polls=[Failure(AuthorizationPending())],
+    )
+
+    result = _login(identity, clock).execute(open_browser=False)
+
+    assert result == Failure(LoginTimedOut(20))
+    # Polls at 5, 10, 15 and a last one right at the deadline, with nothing left to spend.
+    assert identity.poll_limits == [15.0, 10.0, 5.0, 0.0]
+
+
+def test_a_poll_cut_short_by_the_deadline_ends_the_login() -> None:
+    clock = FakeClock()
+    identity = FakeIdentityProvider(
+        clock,
+        start=Success(device_authorization(expires_in=8, interval=5)),
+        polls=[Failure(ServiceUnreachable("the sign-in service", "no complete answer within 3 s"))],
+    )
+
+    result = _login(identity, clock).execute(open_browser=False)
+
+    assert result == Failure(LoginTimedOut(8))
+    assert identity.poll_limits[0] == 3.0

@@ -1,4 +1,7 @@
-"""Heavy modules stay out of commands that do not need them (a check of imports, not of time)."""
+"""`bm` (entrypoints.main): heavy modules stay out of commands that do not need them.
+
+A check of imports, not of time.
+"""
 
 from __future__ import annotations
 

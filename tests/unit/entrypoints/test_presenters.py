@@ -1,9 +1,8 @@
-"""The terminal display and the presenters: countdown, exit codes, status text and JSON."""
+"""The presenters: exit codes, status text and JSON."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import typing
 
@@ -16,7 +15,6 @@ from domain import errors
 from domain.config import AppConfig
 from domain.errors import AuthFailure
 from domain.session import TokenSet
-from entrypoints.console import TerminalLoginDisplay
 from entrypoints.presenters import exit_code, status_dict, status_exit_code, status_lines
 from tests.fakes import (
     FakeClock,
@@ -25,45 +23,6 @@ from tests.fakes import (
     InMemoryConfigStore,
     InMemoryTokenStore,
 )
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_countdown_redraws_one_line_on_a_terminal() -> None:
-    stream = Tty()
-    display = TerminalLoginDisplay(stream)
-    display.countdown(600)
-    display.countdown(599)
-    display.finish()
-    text = stream.getvalue()
-    assert text.count("\r\x1b[K") == 3
-    assert "10:00 left" in text
-    assert "9:59 left" in text
-    assert "\n" not in text
-
-
-def test_countdown_without_a_terminal_prints_plain_lines_sparingly() -> None:
-    stream = io.StringIO()
-    display = TerminalLoginDisplay(stream)
-    for left in range(600, 590, -1):
-        display.countdown(left)
-    lines = stream.getvalue().splitlines()
-    assert lines == ["Waiting for approval… 10:00 left (Ctrl-C to cancel)"]
-    assert "\r" not in stream.getvalue()
-
-
-def test_code_and_url_are_shown_and_the_fallback_names_the_url() -> None:
-    stream = io.StringIO()
-    display = TerminalLoginDisplay(stream)
-    display.show_code("BCDF-GHJK", "https://auth.example.com/device")
-    display.browser_unavailable("https://auth.example.com/device?user_code=BCDF-GHJK", "no display")
-    text = stream.getvalue()
-    assert "    BCDF-GHJK\n" in text
-    assert "https://auth.example.com/device?user_code=BCDF-GHJK" in text
-    assert "no display" in text
 
 
 def _sample(cls: type) -> AuthFailure:
