@@ -31,6 +31,7 @@ FILE_NAMES: dict[Kind, str] = {"tokens": ".cloud_tokens.json", "config": "config
 # A kill lands 0-30 ms after the writer starts: several whole writes fit in that window
 # (each is a few milliseconds with its two fsyncs), so kills fall at every stage of a write.
 MAX_KILL_DELAY = 0.030
+CALIBRATION_WRITES = 5
 UNKNOWN_KEYS_LINE = "keep_me: {nested: [1, 2, 3]}\n"
 
 
@@ -218,6 +219,13 @@ def kill_loop(kind: Kind, folder: Path, kills: int, seed: int | None = None) -> 
         target.path.write_text(UNKNOWN_KEYS_LINE)
         os.chmod(target.path, 0o600)
     target.write(0)
+    # Kills must land while writes are under way. On a loaded machine a write takes longer
+    # than the usual window, and kills that come too soon would only ever meet a writer that
+    # has not started: the window stretches to a few of this machine's writes, measured now.
+    began = time.monotonic()
+    for index in range(CALIBRATION_WRITES):
+        target.write(index)
+    window = max(MAX_KILL_DELAY, 3 * (time.monotonic() - began) / CALIBRATION_WRITES)
     figures = CrashFigures(kind)
     for _ in range(kills):
         read_end, write_end = os.pipe()
@@ -229,7 +237,7 @@ def kill_loop(kind: Kind, folder: Path, kills: int, seed: int | None = None) -> 
             finally:
                 os._exit(4)
         os.close(write_end)
-        time.sleep(rng.uniform(0, MAX_KILL_DELAY))
+        time.sleep(rng.uniform(0, window))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         figures.writes_completed += _drain(read_end)
