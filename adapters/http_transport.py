@@ -262,20 +262,32 @@ def send(
                 return _read_capped(service, response, watchdog)
             finally:
                 response.close()
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.DecodingError, httpx.InvalidURL, UnicodeError) as error:
             if watchdog.expired:
                 return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
-            return Failure(ServiceUnreachable(service, _transport_failure(error, timeout)))
-        except httpx.DecodingError:
-            return Failure(MalformedResponse(service, "the answer could not be decoded"))
-        except UnicodeEncodeError:
+            return Failure(_failure_of(error, service, timeout))
+
+
+def _failure_of(
+    error: Exception, service: str, timeout: httpx.Timeout
+) -> ServiceUnreachable | MalformedResponse:
+    """What an exception of a request means, in words that never quote the request."""
+    import httpx
+
+    match error:
+        case httpx.TransportError():
+            return ServiceUnreachable(service, _transport_failure(error, timeout))
+        case httpx.DecodingError():
+            return MalformedResponse(service, "the answer could not be decoded")
+        case UnicodeEncodeError():
             # A header value that is not ASCII; the adapters check tokens first, so this is a
             # safety net. The exception's own text would quote the header, so it is not used.
-            return Failure(ServiceUnreachable(service, "the request could not be encoded"))
-        except (httpx.InvalidURL, UnicodeError):
-            # A host name httpx cannot encode (IDNA errors are UnicodeErrors), say "https://xn--".
-            # The URL came from this machine's settings; retrying cannot help.
-            return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
+            return ServiceUnreachable(service, "the request could not be encoded")
+        case _:
+            # httpx.InvalidURL, or a host name httpx cannot encode (IDNA errors are
+            # UnicodeErrors), say "https://xn--". The URL came from this machine's settings;
+            # retrying cannot help.
+            return ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True)
 
 
 def build_async_client(timeout: TimeoutSetting = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
@@ -338,14 +350,8 @@ async def send_async(
                 await response.aclose()
     except TimeoutError:
         return Failure(ServiceUnreachable(service, deadline_detail(deadline)))
-    except httpx.TransportError as error:
-        return Failure(ServiceUnreachable(service, _transport_failure(error, timeout)))
-    except httpx.DecodingError:
-        return Failure(MalformedResponse(service, "the answer could not be decoded"))
-    except UnicodeEncodeError:
-        return Failure(ServiceUnreachable(service, "the request could not be encoded"))
-    except (httpx.InvalidURL, UnicodeError):
-        return Failure(ServiceUnreachable(service, INVALID_URL_DETAIL, settings=True))
+    except (httpx.TransportError, httpx.DecodingError, httpx.InvalidURL, UnicodeError) as error:
+        return Failure(_failure_of(error, service, timeout))
 
 
 def deadline_detail(seconds: float) -> str:
