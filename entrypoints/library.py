@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from adapters.httpx_auth import BasicMemoryCloudAuth, CloudAuthError
-from adapters.worker_threads import load_modules, offload
+from adapters.worker_threads import offload, prepare_for_event_loop
 from entrypoints.container import build_container
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def cloud_auth(
     container = _trusted(build_container(env))
     obtain = container.obtain_credential()
     obtain_async = container.obtain_credential_async()
-    load_modules()  # here, not on the caller's event loop at its first request
+    prepare_for_event_loop()  # here, not on the caller's event loop at its first request
 
     def supply(rejected: SecretStr | None) -> Result[Credential, AuthFailure]:
         try:
