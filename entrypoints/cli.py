@@ -36,6 +36,9 @@ cloud.command(
 cloud.command(
     f"{_CLOUD}:status", name="status", help="Show the session, API key, routing and cloud state."
 )
+cloud.command(
+    f"{_CLOUD}:token", name="token", help="Print the OAuth access token (for scripts and curl)."
+)
 api_key.command(f"{_KEYS}:save", name="save", help="Validate and store an existing bmc_ API key.")
 api_key.command(
     f"{_KEYS}:create", name="create", help="Create a new API key with your OAuth session."
