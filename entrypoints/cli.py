@@ -51,6 +51,11 @@ project.command(f"{_PROJECTS}:set_cloud", name="set-cloud", help="Route a projec
 project.command(
     f"{_PROJECTS}:set_local", name="set-local", help="Route a project to the local API."
 )
+app.command(
+    "entrypoints.completion_command:install_completion",
+    name="--install-completion",
+    help="Install tab completion for bm (bash, zsh or fish).",
+)
 
 
 def run(arguments: list[str]) -> None:
