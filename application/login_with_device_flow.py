@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from domain.polling import (
     time_left,
     wait_before_next_poll,
 )
+from domain.ports import VerificationPrompt
 from domain.session import TokenResponse, TokenSet, session_from_response
 
 if TYPE_CHECKING:
@@ -136,11 +138,19 @@ class LoginWithDeviceFlow:
         if isinstance(started, Failure):
             return Failure(started.failure())
         authorization = started.unwrap()
-        self._display.show_code(authorization.user_code, authorization.verification_uri)
-        self._offer_browser(authorization, open_browser)
         started_at = self._clock.monotonic()
         schedule = start_schedule(started_at, authorization.expires_in, authorization.interval)
         flow_seconds = round(schedule.deadline - started_at)
+        self._display.show_code(
+            VerificationPrompt(
+                user_code=authorization.user_code,
+                verification_uri=authorization.verification_uri,
+                verification_uri_complete=authorization.verification_uri_complete,
+                expires_in=flow_seconds,
+                interval=math.ceil(schedule.interval),
+            )
+        )
+        self._offer_browser(authorization, open_browser)
         polls = 0
         while True:
             wait = wait_before_next_poll(schedule, self._clock.monotonic())

@@ -52,6 +52,21 @@ class DeviceAuthorization:
 
 
 @dataclass(frozen=True)
+class VerificationPrompt:
+    """What the person needs to approve a device flow, and nothing secret: no device code.
+
+    `expires_in` is how long this login waits (the code's life, at most 10 minutes) and
+    `interval` the seconds between polls, so a program relaying the prompt knows both.
+    """
+
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: int
+    interval: int
+
+
+@dataclass(frozen=True)
 class HealthReport:
     latency_ms: float
 
@@ -184,7 +199,7 @@ class Browser(Protocol):
 class LoginDisplay(Protocol):
     """What the person sees while the device flow runs (stderr on the CLI)."""
 
-    def show_code(self, user_code: str, verification_uri: str) -> None: ...
+    def show_code(self, prompt: VerificationPrompt) -> None: ...
 
     def browser_opened(self, url: str) -> None: ...
 

@@ -36,6 +36,9 @@ cloud.command(
 cloud.command(
     f"{_CLOUD}:status", name="status", help="Show the session, API key, routing and cloud state."
 )
+cloud.command(
+    f"{_CLOUD}:token", name="token", help="Print the OAuth access token (for scripts and curl)."
+)
 api_key.command(f"{_KEYS}:save", name="save", help="Validate and store an existing bmc_ API key.")
 api_key.command(
     f"{_KEYS}:create", name="create", help="Create a new API key with your OAuth session."
@@ -47,6 +50,11 @@ project.command(f"{_PROJECTS}:remove", name="remove", help="Remove a project ent
 project.command(f"{_PROJECTS}:set_cloud", name="set-cloud", help="Route a project to the cloud.")
 project.command(
     f"{_PROJECTS}:set_local", name="set-local", help="Route a project to the local API."
+)
+app.command(
+    "entrypoints.completion_command:install_completion",
+    name="--install-completion",
+    help="Install tab completion for bm (bash, zsh or fish).",
 )
 
 

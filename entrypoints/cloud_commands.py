@@ -1,32 +1,51 @@
-"""`bm cloud login`, `logout` and `status`."""
+"""`bm cloud login`, `logout`, `status` and `token`."""
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Annotated, assert_never
+from typing import TYPE_CHECKING, Annotated, assert_never
 
 from cyclopts import Parameter
+from dependency_injector import providers
 from returns.result import Failure, Success
 
-from domain.credentials import CredentialSource
+from domain.credentials import API_KEY_VARIABLE, CredentialSource
 from domain.errors import (
     ConfirmationRequired,
     CredentialRejected,
     LoginCancelled,
+    NotLoggedIn,
     SubscriptionRequired,
 )
 from entrypoints.command_support import cloud_host, prepare, prepare_logout
-from entrypoints.console import confirm, err, is_terminal, out, out_json
+from entrypoints.console import (
+    JsonLoginDisplay,
+    confirm,
+    err,
+    is_terminal,
+    out,
+    out_json,
+    out_json_line,
+    print_secret_on_purpose,
+)
 from entrypoints.presenters import (
     EXIT_CLOUD_UNAVAILABLE,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     EXIT_USER_MUST_ACT,
     fail,
+    logged_in_event,
+    login_error_event,
     status_dict,
     status_exit_code,
     status_lines,
 )
+
+if TYPE_CHECKING:
+    from domain.errors import AuthFailure
+    from entrypoints.container import Container
 
 Flag = Parameter(negative=())
 
@@ -34,7 +53,9 @@ Flag = Parameter(negative=())
 def login(
     *,
     no_browser: Annotated[bool, Flag] = False,
+    browser: Annotated[bool, Flag] = False,
     force: Annotated[bool, Flag] = False,
+    json_: Annotated[bool, Parameter(name="--json", negative=())] = False,
 ) -> int:
     """Sign in to Basic Memory Cloud.
 
@@ -45,42 +66,120 @@ def login(
     ----------
     no_browser
         Do not open a browser; open the printed URL yourself (for SSH sessions).
+    browser
+        With --json, open the browser too (it does not by default).
     force
         Ignore the stored session and sign in anew.
+    json_
+        JSON lines on stdout for a program to relay: a "verification" event with the code
+        and URL, then "logged_in" or "error". No countdown, no browser unless --browser.
     """
-    container = prepare(network=True, writes=True)
+    if browser and no_browser:
+        err("Error: --browser and --no-browser contradict each other; give one.")
+        return EXIT_USAGE
+    open_browser = browser or (not json_ and not no_browser)
+    report = _report_login_failure_as_json if json_ else fail
+    container = prepare(network=True, writes=True, on_failure=report)
+    if json_:
+        container.login_display.override(
+            providers.Object(JsonLoginDisplay(browser_requested=open_browser))
+        )
     display = container.login_display()
     before = container.tokens().load().value_or(None)
     try:
-        result = container.login().execute(open_browser=not no_browser, force=force)
+        result = container.login().execute(open_browser=open_browser, force=force)
     except KeyboardInterrupt:
         display.finish()
-        err("")
+        if not json_:
+            err("")
         after = container.tokens().load().value_or(None)
         if after is not None and after != before:
             # Interrupted while the subscription was being checked: the sign-in stands.
+            if json_:
+                out_json_line(logged_in_event(after, None))
             err(
                 "Interrupted after signing in: the session was saved, the subscription not checked."
             )
             return EXIT_INTERRUPTED
-        return fail(LoginCancelled())
+        return report(LoginCancelled())
     if isinstance(result, Failure):
-        return fail(result.failure())
+        return report(result.failure())
     outcome = result.unwrap()
     who = outcome.session.email or outcome.session.user_id or "your account"
     if outcome.refreshed:
         err("Refreshed the stored session (use --force to sign in anew).")
     verification = outcome.verification
-    if isinstance(verification, Success):
+    if json_:
+        out_json_line(logged_in_event(outcome.session, verification))
+    elif isinstance(verification, Success):
         out(f"Logged in as {who}")
+    else:
+        out(f"Logged in as {who}, but the subscription is not verified.")
+    if isinstance(verification, Success):
         return EXIT_OK
     failure = verification.failure()
-    out(f"Logged in as {who}, but the subscription is not verified.")
     if isinstance(failure, SubscriptionRequired | CredentialRejected):
         err(f"Error: {failure.message}")
         return EXIT_USER_MUST_ACT
     err(f"Error: could not verify the subscription: {failure.message}")
     return EXIT_CLOUD_UNAVAILABLE
+
+
+def _report_login_failure_as_json(failure: AuthFailure) -> int:
+    """The error event on stdout for the program, the usual line on stderr for a person."""
+    out_json_line(login_error_event(failure))
+    return fail(failure)
+
+
+def token(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = False) -> int:
+    """Print the OAuth access token, for scripts, curl and MCP configurations.
+
+    The token is refreshed first if it expires within 60 seconds. The refresh token and
+    API keys are never printed.
+
+    Parameters
+    ----------
+    json_
+        Print {"access_token", "token_type", "expires_at", "email"} instead.
+    """
+    container = prepare(network=True)
+    fresh = container.fresh_session().execute()
+    if isinstance(fresh, Failure):
+        failure = fresh.failure()
+        key_places = _api_key_places(container)
+        if isinstance(failure, NotLoggedIn) and key_places:
+            err(
+                "Error: No OAuth session; `bm cloud token` prints only OAuth tokens. "
+                f"Your API key is in {key_places}."
+            )
+            return EXIT_USER_MUST_ACT
+        return fail(failure)
+    session = fresh.unwrap()
+    if is_terminal(sys.stdout):
+        err("Note: the token below is a secret bearer credential; do not share or log it.")
+    access_token = session.access_token.get_secret_value()
+    if json_:
+        document = {
+            "access_token": access_token,
+            "token_type": session.token_type,
+            "expires_at": session.expires_at,
+            "email": session.email,
+        }
+        print_secret_on_purpose(json.dumps(document, indent=2))
+    else:
+        print_secret_on_purpose(access_token)
+    return EXIT_OK
+
+
+def _api_key_places(container: Container) -> str | None:
+    """Where the user's own API keys are, to point at them instead of printing one."""
+    places = []
+    if container.env().get(API_KEY_VARIABLE, "").strip():
+        places.append(API_KEY_VARIABLE)
+    config = container.config().load().value_or(None)
+    if config is not None and config.cloud_api_key is not None:
+        places.append(str(container.config_path()))
+    return " and ".join(places) or None
 
 
 def logout(

@@ -4,6 +4,8 @@ change, warn about loose file modes, and check the settings a network command de
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dependency_injector import providers
 from returns.result import Failure
@@ -13,10 +15,16 @@ from entrypoints.console import err, lock_wait_notice, scrub_secrets_known_to
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import fail
 
+if TYPE_CHECKING:
+    from domain.errors import AuthFailure
 
-def prepare(*, network: bool = False, writes: bool = False) -> Container:
-    """A ready container; a failure is reported and ends the command (SystemExit with its
-    exit code), so a command reads as its happy path.
+# Says what went wrong (stderr, or a JSON event too) and gives the exit code.
+Report = Callable[["AuthFailure"], int]
+
+
+def prepare(*, network: bool = False, writes: bool = False, on_failure: Report = fail) -> Container:
+    """A ready container; a failure is reported (by `on_failure`, which gives the exit code)
+    and ends the command (SystemExit), so a command reads as its happy path.
 
     The trust check comes first, before anything reads the data files: a planted
     config.yaml could otherwise send the session to another user's host.
@@ -24,8 +32,8 @@ def prepare(*, network: bool = False, writes: bool = False) -> Container:
     container = build_container(on_lock_wait=lock_wait_notice)
     untrusted = container.untrusted()
     if untrusted:
-        raise SystemExit(fail(untrusted[0]))
-    return _ready(container, network=network, writes=writes)
+        raise SystemExit(on_failure(untrusted[0]))
+    return _ready(container, network=network, writes=writes, on_failure=on_failure)
 
 
 def prepare_logout(*, remove_api_key: bool) -> Container:
@@ -50,7 +58,9 @@ def prepare_logout(*, remove_api_key: bool) -> Container:
     return _ready(container)
 
 
-def _ready(container: Container, *, network: bool = False, writes: bool = False) -> Container:
+def _ready(
+    container: Container, *, network: bool = False, writes: bool = False, on_failure: Report = fail
+) -> Container:
     scrub_secrets_known_to(container.known_secrets)
     for warning in loose_permission_warnings(
         config=container.config_path(), tokens=container.token_path()
@@ -59,11 +69,11 @@ def _ready(container: Container, *, network: bool = False, writes: bool = False)
     if writes:
         created = ensure_data_directory(container.data_dir())
         if isinstance(created, Failure):
-            raise SystemExit(fail(created.failure()))
+            raise SystemExit(on_failure(created.failure()))
     if network:
         endpoints = container.endpoints()
         if isinstance(endpoints, Failure):
-            raise SystemExit(fail(endpoints.failure()))
+            raise SystemExit(on_failure(endpoints.failure()))
     return container
 
 

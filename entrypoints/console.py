@@ -8,7 +8,10 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from domain.ports import VerificationPrompt
 
 # Without a terminal the countdown becomes a plain line this often, so logs stay short.
 PLAIN_PROGRESS_EVERY_SECONDS = 30
@@ -89,6 +92,21 @@ def out_json(document: object) -> None:
     print(without_known_secrets(json.dumps(document, indent=2)), file=sys.stdout, flush=True)
 
 
+def out_json_line(document: object) -> None:
+    """One JSON document on one line of stdout, flushed at once: a reader waiting for the
+    line (an agent relaying a sign-in) gets it the moment it is written."""
+    print(without_known_secrets(json.dumps(document)), file=sys.stdout, flush=True)
+
+
+def print_secret_on_purpose(text: str) -> None:
+    """The one place a secret is printed: `bm cloud token`'s answer, on stdout.
+
+    Everything else goes through `without_known_secrets`; this does not, because the token
+    is the point of that command. Nothing else may call it (a test checks).
+    """
+    print(text, file=sys.stdout, flush=True)
+
+
 def err(text: str) -> None:
     """One line of progress, warning or error on stderr."""
     print(printable(without_known_secrets(text)), file=sys.stderr, flush=True)
@@ -150,9 +168,10 @@ class TerminalLoginDisplay:
             self._write("\r\x1b[K")
             self._line_open = False
 
-    def show_code(self, user_code: str, verification_uri: str) -> None:
+    def show_code(self, prompt: VerificationPrompt) -> None:
         self._write(
-            f"To sign in, open {printable(verification_uri)} and confirm this code:\n\n    {printable(user_code)}\n\n"
+            f"To sign in, open {printable(prompt.verification_uri)} and confirm this code:\n\n"
+            f"    {printable(prompt.user_code)}\n\n"
         )
 
     def browser_opened(self, url: str) -> None:
@@ -181,6 +200,45 @@ class TerminalLoginDisplay:
 
     def finish(self) -> None:
         self._close_line()
+
+
+class JsonLoginDisplay:
+    """The device flow for a program (`bm cloud login --json`): one `verification` event on
+    stdout as soon as the code exists; no countdown. Problems worth a person's eye go to
+    stderr as plain lines, so stdout holds JSON lines only."""
+
+    def __init__(self, browser_requested: bool) -> None:
+        self._browser_requested = browser_requested
+
+    def show_code(self, prompt: VerificationPrompt) -> None:
+        # The prompt holds no device code; the scrubbing in out_json_line would catch it anyway.
+        out_json_line(
+            {
+                "event": "verification",
+                "verification_uri": prompt.verification_uri,
+                "verification_uri_complete": prompt.verification_uri_complete,
+                "user_code": prompt.user_code,
+                "expires_in": prompt.expires_in,
+                "interval": prompt.interval,
+            }
+        )
+
+    def browser_opened(self, url: str) -> None:
+        pass
+
+    def browser_unavailable(self, url: str, reason: str) -> None:
+        # Without --browser this is the normal case: the caller relays the URL itself.
+        if self._browser_requested:
+            err(f"No browser opened: {reason}.")
+
+    def countdown(self, seconds_left: float) -> None:
+        pass
+
+    def retrying(self, problem: str, wait_seconds: float) -> None:
+        err(f"{problem} Retrying in {format_duration(wait_seconds)}.")
+
+    def finish(self) -> None:
+        pass
 
 
 def confirm(question: str) -> bool:

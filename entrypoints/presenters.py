@@ -47,9 +47,13 @@ from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.console import err, human_duration
 
 if TYPE_CHECKING:
+    from returns.result import Result
+
     from application.show_status import SessionView, StatusReport
     from domain.credentials import CredentialSource
+    from domain.ports import CloudFailure, HealthReport
     from domain.routing import ProjectRoute
+    from domain.session import TokenSet
 
 EXIT_OK = 0
 EXIT_USER_MUST_ACT = 1
@@ -109,6 +113,77 @@ def fail(failure: AuthFailure) -> int:
     """Report a failure as one line on stderr and give its exit code."""
     err(f"Error: {failure.message}")
     return exit_code(failure)
+
+
+def login_failure_reason(failure: AuthFailure) -> str:
+    """The `reason` of `bm cloud login --json`'s error event: what a program acts on."""
+    match failure:
+        case AccessDenied():
+            return "denied"
+        case DeviceCodeExpired():
+            return "expired"
+        case LoginTimedOut():
+            return "timeout"
+        case LoginCancelled():
+            return "cancelled"
+        case (
+            ServiceUnreachable(settings=True)
+            | InvalidBoolean()
+            | ConflictingRouting()
+            | InsecureHost()
+        ):
+            return "settings"
+        case ServiceUnreachable():
+            return "network"
+        case ServerError() | MalformedResponse():
+            return "server"
+        case ProviderError():
+            return "provider"
+        case CorruptFile() | FileAccessError() | LockTimeout():
+            return "storage"
+        case UntrustedPath():
+            return "untrusted"
+        case SessionNotSaved():
+            return "not_saved"
+        case (
+            # Not failures of a login; named so a new failure type must be placed here.
+            InvalidApiKey()
+            | NotLoggedIn()
+            | SessionExpired()
+            | OAuthRequired()
+            | NoCredentialForProject()
+            | NoCredential()
+            | CredentialRejected()
+            | SubscriptionRequired()
+            | UnknownProject()
+            | InvalidProjectName()
+            | InvalidProjectPath()
+            | ProjectExists()
+            | ConfirmationRequired()
+            | NoApiKeyInput()
+            | SeveralKeyLines()
+            | InvalidKeyName()
+            | KeyNotSaved()
+        ):
+            return "other"
+        case _:
+            assert_never(failure)
+
+
+def login_error_event(failure: AuthFailure) -> dict[str, str]:
+    return {"event": "error", "reason": login_failure_reason(failure), "message": failure.message}
+
+
+def logged_in_event(
+    session: TokenSet, verification: Result[HealthReport, CloudFailure] | None
+) -> dict[str, str | None]:
+    """None: the subscription was not checked (Ctrl-C after the session was saved)."""
+    subscription = "unknown"
+    if isinstance(verification, Success):
+        subscription = "active"
+    elif verification is not None and isinstance(verification.failure(), SubscriptionRequired):
+        subscription = "required"
+    return {"event": "logged_in", "email": session.email, "subscription": subscription}
 
 
 def _on_off(value: bool) -> str:

@@ -29,6 +29,7 @@ from domain.ports import (
     OAuthCallFailure,
     PollFailure,
     RefreshFailure,
+    VerificationPrompt,
 )
 from domain.session import TokenResponse, TokenSet
 
@@ -294,8 +295,8 @@ class FakeBrowser:
 class RecordingLoginDisplay:
     events: list[tuple[str, object]] = field(default_factory=list)
 
-    def show_code(self, user_code: str, verification_uri: str) -> None:
-        self.events.append(("code", (user_code, verification_uri)))
+    def show_code(self, prompt: VerificationPrompt) -> None:
+        self.events.append(("code", prompt))
 
     def browser_opened(self, url: str) -> None:
         self.events.append(("browser", url))

@@ -25,7 +25,7 @@ from domain.errors import (
 )
 from domain.pkce import s256_challenge
 from domain.polling import AuthorizationPending, SlowDown
-from domain.ports import PollFailure
+from domain.ports import PollFailure, VerificationPrompt
 from domain.session import TokenResponse, TokenSet
 from tests.fakes import (
     FakeBrowser,
@@ -98,7 +98,16 @@ def test_code_and_url_are_always_shown_and_browser_opens_complete_uri() -> None:
     world = World()
     world.identity.polls = [OK]
     world.login.execute().unwrap()
-    assert world.display.events[0] == ("code", ("BCDF-GHJK", "https://auth.example.com/device"))
+    assert world.display.events[0] == (
+        "code",
+        VerificationPrompt(
+            user_code="BCDF-GHJK",
+            verification_uri="https://auth.example.com/device",
+            verification_uri_complete="https://auth.example.com/device?user_code=BCDF-GHJK",
+            expires_in=600,
+            interval=5,
+        ),
+    )
     assert world.browser.opened == ["https://auth.example.com/device?user_code=BCDF-GHJK"]
     assert "browser" in world.display.kinds()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from domain.ports import VerificationPrompt
 from entrypoints.console import TerminalLoginDisplay
 
 
@@ -38,7 +39,15 @@ def test_countdown_without_a_terminal_prints_plain_lines_sparingly() -> None:
 def test_code_and_url_are_shown_and_the_fallback_names_the_url() -> None:
     stream = io.StringIO()
     display = TerminalLoginDisplay(stream)
-    display.show_code("BCDF-GHJK", "https://auth.example.com/device")
+    display.show_code(
+        VerificationPrompt(
+            user_code="BCDF-GHJK",
+            verification_uri="https://auth.example.com/device",
+            verification_uri_complete="https://auth.example.com/device?user_code=BCDF-GHJK",
+            expires_in=600,
+            interval=5,
+        )
+    )
     display.browser_unavailable("https://auth.example.com/device?user_code=BCDF-GHJK", "no display")
     text = stream.getvalue()
     assert "    BCDF-GHJK\n" in text
