@@ -41,7 +41,7 @@ class AddProject:
         if not _is_text(path):
             return Failure(InvalidProjectPath())
 
-        def add(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            return config.with_project(name, path)
+        def add(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+            return config.with_project(name, path).map(lambda added: (added, None))
 
-        return self._config.update(add)
+        return self._config.update(add).map(lambda answer: answer[0])

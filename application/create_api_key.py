@@ -54,13 +54,13 @@ class CreateApiKey:
         if isinstance(created, Failure):
             return Failure(created.failure())
         new = created.unwrap()
-        replaced: list[bool] = []
 
-        def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            replaced.append(config.cloud_api_key is not None)
-            return Success(config.with_api_key(new.key.value))
+        def store(config: AppConfig) -> Result[tuple[AppConfig, bool], AuthFailure]:
+            replaced = config.cloud_api_key is not None
+            return Success((config.with_api_key(new.key.value), replaced))
 
         saved = self._config.update(store)
         if isinstance(saved, Failure):
             return Failure(KeyNotSaved(new.name, new.key.masked, saved.failure().message))
-        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1]))
+        _config, replaced = saved.unwrap()
+        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced))

@@ -42,16 +42,18 @@ class EnsureFreshSession:
         if not session.can_refresh:
             return Failure(SessionExpired())
 
-        def refresh_unless_done(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+        def refresh_unless_done(
+            current: TokenSet | None,
+        ) -> Result[tuple[TokenSet, None], AuthFailure]:
             # Re-read under the lock: another process may have refreshed meanwhile, and
             # a refresh token is single-use, so refreshing again would end the session.
             if current is None:
                 return Failure(NotLoggedIn())
             if not self._needs_refresh(current, replace):
-                return Success(current)
-            return self._refresh(current)
+                return Success((current, None))
+            return self._refresh(current).map(lambda refreshed: (refreshed, None))
 
-        return self._tokens.update(refresh_unless_done)
+        return self._tokens.update(refresh_unless_done).map(lambda answer: answer[0])
 
     def _needs_refresh(self, session: TokenSet, replace: SecretStr | None) -> bool:
         if not session.is_valid(self._clock.now()):

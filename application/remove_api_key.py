@@ -31,12 +31,13 @@ class RemoveApiKey:
         self._env = env
 
     def execute(self) -> Result[RemovedApiKey, AuthFailure]:
-        removed: list[str | None] = []
-
-        def drop(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            key = config.cloud_api_key
-            removed.append(mask_api_key(key.get_secret_value()) if key is not None else None)
-            return Success(config if key is None else config.with_api_key(None))
-
         env_set = bool(self._env.get(API_KEY_VARIABLE, "").strip())
-        return self._config.update(drop).map(lambda _c: RemovedApiKey(removed[-1], env_set))
+        return self._config.update(_drop).map(lambda answer: RemovedApiKey(answer[1], env_set))
+
+
+def _drop(config: AppConfig) -> Result[tuple[AppConfig, str | None], AuthFailure]:
+    """The config without its key, and that key masked (None when there was none)."""
+    key = config.cloud_api_key
+    if key is None:
+        return Success((config, None))
+    return Success((config.with_api_key(None), mask_api_key(key.get_secret_value())))

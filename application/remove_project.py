@@ -19,7 +19,7 @@ class RemoveProject:
         self._config = config
 
     def execute(self, name: str) -> Result[AppConfig, AuthFailure]:
-        def remove(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            return config.without_project(name)
+        def remove(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+            return config.without_project(name).map(lambda removed: (removed, None))
 
-        return self._config.update(remove)
+        return self._config.update(remove).map(lambda answer: answer[0])

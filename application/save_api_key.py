@@ -42,13 +42,11 @@ class SaveApiKey:
             )
             if isinstance(checked, Failure):
                 return Failure(checked.failure())
-        outcome: list[SavedApiKey] = []
 
-        def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+        def store(config: AppConfig) -> Result[tuple[AppConfig, SavedApiKey], AuthFailure]:
             previous = config.cloud_api_key
             if previous is not None and previous.get_secret_value() == key.value.get_secret_value():
-                outcome.append(SavedApiKey(key.masked, unchanged=True))
-                return Success(config)
+                return Success((config, SavedApiKey(key.masked, unchanged=True)))
             replaced = None
             if previous is not None:
                 replaced = (
@@ -56,7 +54,6 @@ class SaveApiKey:
                     .map(lambda old: old.masked)
                     .value_or("a malformed key")
                 )
-            outcome.append(SavedApiKey(key.masked, replaced=replaced))
-            return Success(config.with_api_key(key.value))
+            return Success((config.with_api_key(key.value), SavedApiKey(key.masked, replaced)))
 
-        return self._config.update(store).map(lambda _config: outcome[-1])
+        return self._config.update(store).map(lambda answer: answer[1])

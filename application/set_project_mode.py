@@ -43,25 +43,25 @@ class SetProjectMode:
         flags = routing_flags(self._env)
         if isinstance(flags, Failure):
             return Failure(flags.failure())
-        credential: list[Credential | None] = [None]
 
-        def switch(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+        def switch(config: AppConfig) -> Result[tuple[AppConfig, Credential | None], AuthFailure]:
             changed = config.with_mode(name, mode)
-            if isinstance(changed, Failure) or mode is ProjectMode.LOCAL:
-                return changed
+            if isinstance(changed, Failure):
+                return Failure(changed.failure())
+            if mode is ProjectMode.LOCAL:
+                return Success((changed.unwrap(), None))
             available = gather(self._env, config, self._tokens)
             if isinstance(available, Failure):
                 return Failure(available.failure())
             chosen = for_project_routing(available.unwrap(), name, self._clock.now())
             if isinstance(chosen, Failure):
                 return Failure(chosen.failure())
-            credential[0] = chosen.unwrap()
-            return changed
+            return Success((changed.unwrap(), chosen.unwrap()))
 
         updated = self._config.update(switch)
         if isinstance(updated, Failure):
             return Failure(updated.failure())
-        config = updated.unwrap()
+        config, credential = updated.unwrap()
         available = gather(self._env, config, self._tokens).value_or(None)
         effective = project_route(
             name,
@@ -70,4 +70,4 @@ class SetProjectMode:
             available or AvailableCredentials(),
             self._clock.now(),
         )
-        return Success(ModeChanged(name, mode, credential[0], effective))
+        return Success(ModeChanged(name, mode, credential, effective))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from domain.errors import (
     AccessDenied,
-    AuthFailure,
     CredentialRejected,
     DeviceCodeExpired,
     MalformedResponse,
@@ -33,6 +32,9 @@ if TYPE_CHECKING:
     from domain.config import AppConfig
     from domain.credentials import Credential
     from domain.session import TokenResponse, TokenSet
+
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,10 @@ class TokenStore(Protocol):
         ...
 
     def delete(
-        self, last_look: Callable[[TokenSet | None], None] | None = None
-    ) -> Result[bool, StorageFailure]:
-        """Remove the session, even a damaged one; True when something was removed.
+        self, last_look: Callable[[TokenSet | None], T]
+    ) -> Result[tuple[bool, T], StorageFailure]:
+        """Remove the session, even a damaged one: (whether something was removed, what
+        `last_look` returned).
 
         `last_look` sees the session (None if absent or damaged) under the lock, just before
         removal, so no refresh can rotate it in between (logout revokes it there).
@@ -122,9 +125,10 @@ class TokenStore(Protocol):
         ...
 
     def update(
-        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
-    ) -> Result[TokenSet, AuthFailure]:
-        """Under the cross-process lock: re-read, apply `change`, save what it returns.
+        self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
+    ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
+        """Under the cross-process lock: re-read, apply `change`, save the session it returns
+        and hand back the whole answer (the session and what the change found).
 
         Nothing is written when `change` fails or returns the session it was given.
         """
@@ -137,9 +141,10 @@ class ConfigStore(Protocol):
     def load(self) -> Result[AppConfig, StorageFailure]: ...
 
     def update(
-        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
-    ) -> Result[AppConfig, AuthFailure]:
-        """Under the cross-process lock: re-read, apply `change`, write the result atomically.
+        self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
+    ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
+        """Under the cross-process lock: re-read, apply `change`, write the config it returns
+        atomically and hand back the whole answer (the config and what the change found).
 
         When `change` fails the file is left byte for byte as it was.
         """
