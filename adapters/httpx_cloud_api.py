@@ -103,7 +103,7 @@ class HttpxCloudApi:
             return Failure(parsed.failure())
         created = _created_key(parsed.unwrap(), name)
         if self._remember is not None and isinstance(created, Success):
-            self._remember(created.unwrap().key.secret.get_secret_value())
+            self._remember(created.unwrap().key.value.get_secret_value())
         return created
 
     def _call(
