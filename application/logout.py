@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from returns.result import Failure, Result, Success
 
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
-from domain.errors import AuthFailure, CorruptFile
+from domain.errors import CorruptFile
 
 if TYPE_CHECKING:
     from domain.config import AppConfig
+    from domain.errors import StorageFailure
     from domain.ports import ConfigStore, IdentityProvider, TokenStore
     from domain.session import TokenSet
 
@@ -40,7 +41,7 @@ class Logout:
 
     The local session is removed whatever the server answers; the outcome says whether the
     server-side revocation worked. Failures: only storage failures (the file could not be
-    removed, or config.yaml could not be rewritten).
+    removed, or config.yaml could not be rewritten): StorageFailure.
     """
 
     def __init__(
@@ -55,7 +56,7 @@ class Logout:
         self._identity = identity
         self._env = env
 
-    def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, AuthFailure]:
+    def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, StorageFailure]:
         damaged = None
         loaded = self._tokens.load()
         if isinstance(loaded, Failure):
@@ -106,6 +107,6 @@ class Logout:
         return tuple(left)
 
 
-def _without_key(config: AppConfig) -> Result[tuple[AppConfig, bool], AuthFailure]:
+def _without_key(config: AppConfig) -> Result[tuple[AppConfig, bool], Never]:
     """The config without its key, and whether it had one."""
     return Success((config.with_api_key(None), config.cloud_api_key is not None))

@@ -14,14 +14,17 @@ from domain.credentials import (
     for_global_operations,
     for_project_routing,
 )
-from domain.errors import AuthFailure, CredentialRejected, SessionExpired
+from domain.errors import CredentialRejected, NoCredential, SessionExpired
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from application.ensure_fresh_session import EnsureFreshSession
+    from application.ensure_fresh_session import EnsureFreshSession, FreshSessionFailure
     from domain.config import AppConfig
+    from domain.errors import InvalidApiKey
     from domain.ports import Clock, ConfigStore, TokenStore
+
+    ObtainCredentialFailure = CredentialRejected | InvalidApiKey | FreshSessionFailure
 
 
 class ObtainCredential:
@@ -30,8 +33,8 @@ class ObtainCredential:
     `project` set: the per-project rule (API key first); None: the global rule (OAuth
     session first). `rejected` is a secret the cloud just refused with a 401: an OAuth
     access token is then refreshed once; a refused API key is reported as CredentialRejected,
-    since no refresh can mend it. Other failures: NoCredential / NoCredentialForProject,
-    InvalidApiKey, session and storage failures.
+    since no refresh can mend it. Other failures (ObtainCredentialFailure): NoCredential
+    (reason "project" or "global"), InvalidApiKey, session and storage failures.
     """
 
     def __init__(
@@ -50,7 +53,7 @@ class ObtainCredential:
 
     def execute(
         self, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential, AuthFailure]:
+    ) -> Result[Credential, ObtainCredentialFailure]:
         loaded = self._config.load()
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
@@ -58,13 +61,13 @@ class ObtainCredential:
 
     def from_config(
         self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential, AuthFailure]:
+    ) -> Result[Credential, ObtainCredentialFailure]:
         """The same, for a caller that has just read config.yaml."""
         available = gather(self._env, config, self._tokens)
         if isinstance(available, Failure):
             return Failure(available.failure())
         now = self._clock.now()
-        chosen: Result[Credential, AuthFailure] = (
+        chosen: Result[Credential, NoCredential] = (
             for_global_operations(available.unwrap(), now)
             if project is None
             else for_project_routing(available.unwrap(), project, now)

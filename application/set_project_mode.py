@@ -13,9 +13,12 @@ from domain.credentials import AvailableCredentials, Credential, for_project_rou
 from domain.routing import ProjectMode, ProjectRoute, project_route, routing_flags
 
 if TYPE_CHECKING:
+    from application.credentials_on_hand import GatherFailure
     from domain.config import AppConfig
-    from domain.errors import AuthFailure
+    from domain.errors import NoCredential, RoutingFailure, UnknownProject
     from domain.ports import Clock, ConfigStore, TokenStore
+
+    SetProjectModeFailure = RoutingFailure | UnknownProject | NoCredential | GatherFailure
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,9 @@ class ModeChanged:
 
 
 class SetProjectMode:
-    """Failures: UnknownProject, NoCredentialForProject (set-cloud with nothing to send),
-    a malformed key, bad routing variables, storage failures. The file is only written on
-    success."""
+    """Failures (SetProjectModeFailure): UnknownProject, NoCredential("project") (set-cloud
+    with nothing to send), a malformed key, bad routing variables, storage failures. The
+    file is only written on success."""
 
     def __init__(
         self, config: ConfigStore, tokens: TokenStore, clock: Clock, env: Mapping[str, str]
@@ -39,12 +42,16 @@ class SetProjectMode:
         self._clock = clock
         self._env = env
 
-    def execute(self, name: str, mode: ProjectMode) -> Result[ModeChanged, AuthFailure]:
+    def execute(self, name: str, mode: ProjectMode) -> Result[ModeChanged, SetProjectModeFailure]:
         flags = routing_flags(self._env)
         if isinstance(flags, Failure):
             return Failure(flags.failure())
 
-        def switch(config: AppConfig) -> Result[tuple[AppConfig, Credential | None], AuthFailure]:
+        def switch(
+            config: AppConfig,
+        ) -> Result[
+            tuple[AppConfig, Credential | None], UnknownProject | NoCredential | GatherFailure
+        ]:
             changed = config.with_mode(name, mode)
             if isinstance(changed, Failure):
                 return Failure(changed.failure())

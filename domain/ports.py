@@ -22,7 +22,7 @@ from domain.errors import (
     StorageFailure,
     SubscriptionRequired,
 )
-from domain.polling import AuthorizationPending, SlowDown
+from domain.polling import PollOutcome
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -74,14 +74,8 @@ class BrowserUnavailable:
 NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
 # Starting a device flow or revoking a token: the network, or an OAuth error answer.
 OAuthCallFailure = NetworkFailure | ProviderError
-PollFailure = (
-    AuthorizationPending
-    | SlowDown
-    | AccessDenied
-    | DeviceCodeExpired
-    | ProviderError
-    | NetworkFailure
-)
+# A poll that did not return tokens: one that allows another, or one that ends the flow.
+PollFailure = PollOutcome | AccessDenied | DeviceCodeExpired | ProviderError | MalformedResponse
 RefreshFailure = SessionExpired | ProviderError | NetworkFailure
 CloudFailure = CredentialRejected | SubscriptionRequired | NetworkFailure
 

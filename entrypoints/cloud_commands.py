@@ -9,12 +9,8 @@ from cyclopts import Parameter
 from returns.result import Failure, Success
 
 from domain.credentials import CredentialSource
-from domain.errors import (
-    ConfirmationRequired,
-    CredentialRejected,
-    LoginCancelled,
-    SubscriptionRequired,
-)
+from domain.errors import CredentialRejected, SubscriptionRequired
+from entrypoints.cli_failures import ConfirmationRequired, LoginCancelled
 from entrypoints.command_support import cloud_host, prepare, prepare_logout
 from entrypoints.console import confirm, err, is_terminal, out, out_json
 from entrypoints.presenters import (
@@ -174,7 +170,7 @@ def status(
     endpoints = container.endpoints()
     if isinstance(endpoints, Failure) and not offline:
         return fail(endpoints.failure())
-    report = container.status().execute(offline=offline).unwrap()
+    report = container.status().execute(offline=offline)
     host = cloud_host(container)
     folder = str(container.data_dir())
     if json_:

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.json_file_token_store import JsonFileTokenStore
-from domain.errors import AuthFailure, CorruptFile, FileAccessError, NotLoggedIn
+from domain.errors import AuthFailure, CorruptFile, FileAccessError, NoCredential
 from domain.ports import TokenStore
 from domain.session import TokenSet
 from tests.fakes import InMemoryTokenStore, no_look
@@ -147,9 +147,9 @@ def test_a_failing_change_writes_nothing_and_comes_back(harness: Harness) -> Non
     before = harness.write_marker()
 
     def refuse(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
-        return Failure(NotLoggedIn())
+        return Failure(NoCredential("not_logged_in"))
 
-    assert harness.store.update(refuse) == Failure(NotLoggedIn())
+    assert harness.store.update(refuse) == Failure(NoCredential("not_logged_in"))
     assert harness.write_marker() == before
     assert harness.store.load() == Success(full_session())
 

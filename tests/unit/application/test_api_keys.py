@@ -16,7 +16,7 @@ from domain.errors import (
     InvalidApiKey,
     InvalidKeyName,
     LockTimeout,
-    OAuthRequired,
+    NoCredential,
     SessionExpired,
 )
 from domain.session import TokenSet
@@ -102,7 +102,7 @@ def _session(expires_at: int, refresh: str | None = "refresh-0") -> TokenSet:
 
 def test_create_needs_oauth_even_with_an_api_key_configured() -> None:
     creator, config, cloud, _ = _creator(None, key=GOOD)
-    assert creator.execute("desktop-work").failure() == OAuthRequired()
+    assert creator.execute("desktop-work").failure() == NoCredential("key_creation")
     assert cloud.created == []
     assert config.config.cloud_api_key == SecretStr(GOOD)
 

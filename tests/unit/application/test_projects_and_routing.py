@@ -21,7 +21,7 @@ from domain.errors import (
     InvalidBoolean,
     InvalidProjectName,
     InvalidProjectPath,
-    NoCredentialForProject,
+    NoCredential,
     ProjectExists,
     SessionExpired,
     UnknownProject,
@@ -133,7 +133,7 @@ def test_cloud_routes_use_the_api_key_first(
 
 def test_a_cloud_route_without_credentials_names_the_project() -> None:
     setup = Setup()
-    assert setup.resolve("research").failure() == NoCredentialForProject("research")
+    assert setup.resolve("research").failure() == NoCredential("project", "research")
 
 
 def test_a_malformed_env_key_is_reported_not_skipped() -> None:
@@ -201,7 +201,7 @@ def test_set_cloud_needs_a_credential_and_writes_nothing_without_one() -> None:
     result = SetProjectMode(setup.config, setup.tokens, setup.clock, {}).execute(
         "notes", ProjectMode.CLOUD
     )
-    assert result.failure() == NoCredentialForProject("notes")
+    assert result.failure() == NoCredential("project", "notes")
     assert setup.config.config is before
 
 
