@@ -80,14 +80,7 @@ class JsonFileTokenStore:
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         """Replace the session; a damaged file is reported, not silently overwritten."""
-
-        def replace_readable() -> Result[None, StorageFailure]:
-            current = self._read()
-            if not is_successful(current):
-                return Failure(current.failure())
-            return write_atomically(self._path, _serialise(tokens))
-
-        return self._with_lock(replace_readable)
+        return self.update(lambda _current: Success((tokens, None))).map(lambda _answer: None)
 
     def check_writable(self) -> Result[None, StorageFailure]:
         """Take the lock and create and remove a temp file, as `save` would.
@@ -114,44 +107,38 @@ class JsonFileTokenStore:
         if not os.path.lexists(self._path):
             # Nothing to remove; no lock needed (and none created in a missing folder).
             return Success((False, last_look(None)))
-        return self._with_lock(partial(self._delete_locked, last_look))
 
-    def _delete_locked(
-        self, last_look: Callable[[TokenSet | None], T]
-    ) -> Result[tuple[bool, T], FileAccessError]:
-        current = self._read()
-        seen = last_look(current.unwrap() if is_successful(current) else None)
-        try:
-            self._path.unlink()
-        except FileNotFoundError:
-            return Success((False, seen))
-        except OSError as error:
-            return Failure(FileAccessError(str(self._path), describe_os_error(error)))
-        return Success((True, seen))
+        def remove() -> Result[tuple[bool, T], FileAccessError]:
+            current = self._read()
+            seen = last_look(current.unwrap() if is_successful(current) else None)
+            try:
+                self._path.unlink()
+            except FileNotFoundError:
+                return Success((False, seen))
+            except OSError as error:
+                return Failure(FileAccessError(str(self._path), describe_os_error(error)))
+            return Success((True, seen))
+
+        return self._with_lock(remove)
 
     def update(
         self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
     ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
-        return self._with_lock(partial(self._change, change))
+        def apply() -> Result[tuple[TokenSet, T], E | StorageFailure]:
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            before = current.unwrap()
+            changed = change(before)
+            if not is_successful(changed):
+                return Failure(changed.failure())
+            answer = changed.unwrap()
+            if answer[0] is before:
+                return Success(answer)
+            written = write_atomically(self._path, _serialise(answer[0]))
+            return written.map(lambda _written: answer)
 
-    def _change(
-        self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
-    ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
-        """The locked part of `update`: re-read, apply, write a session that changed."""
-        current = self._read()
-        if not is_successful(current):
-            return Failure(current.failure())
-        before = current.unwrap()
-        changed = change(before)
-        if not is_successful(changed):
-            return Failure(changed.failure())
-        answer = changed.unwrap()
-        if answer[0] is before:
-            return Success(answer)
-        written = write_atomically(self._path, _serialise(answer[0]))
-        if not is_successful(written):
-            return Failure(written.failure())
-        return Success(answer)
+        return self._with_lock(apply)
 
     def _with_lock(self, body: Callable[[], Result[T, E]]) -> Result[T, E | LockFailure]:
         return with_lock(self._path, self._lock_timeout, body, self._on_lock_wait)

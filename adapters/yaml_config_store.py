@@ -121,29 +121,24 @@ class YamlConfigStore:
         self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
     ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
         target = self._write_target()
-        return with_lock(
-            target, self._lock_timeout, partial(self._change, target, change), self._on_lock_wait
-        )
 
-    def _change(
-        self, target: Path, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
-    ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
-        """The locked part of `update`: re-read, apply, write only what changed."""
-        current = self._read()
-        if not is_successful(current):
-            return Failure(current.failure())
-        snapshot = current.unwrap()
-        changed = change(snapshot.config)
-        if not is_successful(changed):
-            return Failure(changed.failure())
-        after, _found = answer = changed.unwrap()
-        # An unchanged config is not rewritten, so the file (comments too) stays as it is.
-        if after is snapshot.config or after == snapshot.config:
-            return Success(answer)
-        written = write_atomically(target, _dump(_merged(snapshot.raw, snapshot.config, after)))
-        if not is_successful(written):
-            return Failure(written.failure())
-        return Success(answer)
+        def apply() -> Result[tuple[AppConfig, T], E | StorageFailure]:
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            snapshot = current.unwrap()
+            changed = change(snapshot.config)
+            if not is_successful(changed):
+                return Failure(changed.failure())
+            answer = changed.unwrap()
+            after = answer[0]
+            # An unchanged config is not rewritten, so the file (comments too) stays as it is.
+            if after is snapshot.config or after == snapshot.config:
+                return Success(answer)
+            data = _dump(_merged(snapshot.raw, snapshot.config, after))
+            return write_atomically(target, data).map(lambda _written: answer)
+
+        return with_lock(target, self._lock_timeout, apply, self._on_lock_wait)
 
     def _write_target(self) -> Path:
         # Dotfile managers often make config.yaml a symbolic link into their repository. An

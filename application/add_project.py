@@ -43,9 +43,7 @@ class AddProject:
         if not _is_text(path):
             return Failure(InvalidProjectPath())
 
-        def add(
-            config: AppConfig,
-        ) -> Result[tuple[AppConfig, None], InvalidProjectName | ProjectExists]:
+        def add(config: AppConfig) -> Result[tuple[AppConfig, None], AddProjectFailure]:
             return config.with_project(name, path).map(lambda added: (added, None))
 
         return self._config.update(add).map(lambda answer: answer[0])

@@ -52,9 +52,9 @@ class CreateApiKey:
         session = self._fresh_session.execute()
         if isinstance(session, Failure):
             failure = session.failure()
-            if isinstance(failure, NoCredential):
-                return Failure(NoCredential("key_creation"))
-            return Failure(failure)
+            return Failure(
+                NoCredential("key_creation") if isinstance(failure, NoCredential) else failure
+            )
         created = self._cloud.create_api_key(session.unwrap().access_token, cleaned)
         if isinstance(created, Failure):
             return Failure(created.failure())

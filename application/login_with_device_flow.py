@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         HealthReport,
         IdentityProvider,
         LoginDisplay,
-        NetworkFailure,
+        OAuthCallFailure,
         Sleeper,
         TokenStore,
     )
@@ -53,11 +53,10 @@ if TYPE_CHECKING:
         AccessDenied
         | DeviceCodeExpired
         | LoginTimedOut
-        | ProviderError
-        | NetworkFailure
-        | StorageFailure
         | SessionNotSaved
         | NoCredential
+        | OAuthCallFailure
+        | StorageFailure
     )
 
 # The countdown is redrawn at least this often while waiting between polls.

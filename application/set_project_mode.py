@@ -49,14 +49,10 @@ class SetProjectMode:
 
         def switch(
             config: AppConfig,
-        ) -> Result[
-            tuple[AppConfig, Credential | None], UnknownProject | NoCredential | GatherFailure
-        ]:
+        ) -> Result[tuple[AppConfig, Credential | None], SetProjectModeFailure]:
             changed = config.with_mode(name, mode)
-            if isinstance(changed, Failure):
-                return Failure(changed.failure())
-            if mode is ProjectMode.LOCAL:
-                return Success((changed.unwrap(), None))
+            if isinstance(changed, Failure) or mode is ProjectMode.LOCAL:
+                return changed.map(lambda switched: (switched, None))
             available = gather(self._env, config, self._tokens)
             if isinstance(available, Failure):
                 return Failure(available.failure())

@@ -69,13 +69,8 @@ class SessionExpired:
 
 @dataclass(frozen=True)
 class NoCredential:
-    """No usable credential for what was asked; `reason` says what was missing:
-
-    - "not_logged_in": no OAuth session is stored (an operation that needs one);
-    - "key_creation": creating an API key needs the OAuth session (a key cannot mint keys);
-    - "project": `project` routes to the cloud, with neither an API key nor a session;
-    - "global": neither an API key nor a session, for a global operation.
-    """
+    """No usable credential: no OAuth session ("not_logged_in"), none to create an API key
+    (only a session can: "key_creation"), none for `project`'s cloud route, or none at all."""
 
     reason: Literal["not_logged_in", "key_creation", "project", "global"]
     project: str | None = None
@@ -381,17 +376,18 @@ class SessionNotSaved:
         )
 
 
-# What any file store can fail with; the ports group the network's failures.
+# What any file store, the network and the routing variables can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
-# What the routing variables can be wrong with.
+NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
 RoutingFailure = InvalidBoolean | ConflictingRouting
 
 # Every failure the domain knows, for code that presents any of them (the command line's
 # own failures are in entrypoints/cli_failures.py). Use cases state narrower unions.
 AuthFailure = (
-    InvalidApiKey
-    | InvalidBoolean
-    | ConflictingRouting
+    StorageFailure
+    | NetworkFailure
+    | RoutingFailure
+    | InvalidApiKey
     | InsecureHost
     | NoCredential
     | SessionExpired
@@ -399,14 +395,8 @@ AuthFailure = (
     | DeviceCodeExpired
     | LoginTimedOut
     | ProviderError
-    | MalformedResponse
-    | ServiceUnreachable
-    | ServerError
     | CredentialRejected
     | SubscriptionRequired
-    | CorruptFile
-    | FileAccessError
-    | LockTimeout
     | UnknownProject
     | InvalidProjectName
     | ProjectExists

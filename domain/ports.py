@@ -15,9 +15,8 @@ from domain.errors import (
     CredentialRejected,
     DeviceCodeExpired,
     MalformedResponse,
+    NetworkFailure,
     ProviderError,
-    ServerError,
-    ServiceUnreachable,
     SessionExpired,
     StorageFailure,
     SubscriptionRequired,
@@ -71,7 +70,6 @@ class BrowserUnavailable:
     reason: str
 
 
-NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
 # Starting a device flow or revoking a token: the network, or an OAuth error answer.
 OAuthCallFailure = NetworkFailure | ProviderError
 # A poll that did not return tokens: one that allows another, or one that ends the flow.
@@ -110,8 +108,7 @@ class TokenStore(Protocol):
     def delete(
         self, last_look: Callable[[TokenSet | None], T]
     ) -> Result[tuple[bool, T], StorageFailure]:
-        """Remove the session, even a damaged one: (whether something was removed, what
-        `last_look` returned).
+        """Remove the session, even a damaged one: (removed anything, what `last_look` said).
 
         `last_look` sees the session (None if absent or damaged) under the lock, just before
         removal, so no refresh can rotate it in between (logout revokes it there).
@@ -121,8 +118,8 @@ class TokenStore(Protocol):
     def update(
         self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
     ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
-        """Under the cross-process lock: re-read, apply `change`, save the session it returns
-        and hand back the whole answer (the session and what the change found).
+        """Under the cross-process lock: re-read, apply `change`, save the session it returns;
+        the answer is the session and what the change found.
 
         Nothing is written when `change` fails or returns the session it was given.
         """
@@ -138,7 +135,7 @@ class ConfigStore(Protocol):
         self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
     ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
         """Under the cross-process lock: re-read, apply `change`, write the config it returns
-        atomically and hand back the whole answer (the config and what the change found).
+        atomically; the answer is the config and what the change found.
 
         When `change` fails the file is left byte for byte as it was.
         """

@@ -1,5 +1,4 @@
-"""Failures only the command line can meet: how it was called, not what the cloud or the
-files said. Presenters handle them beside the domain's failures."""
+"""Failures only the command line meets (how it was called); presenters handle them too."""
 
 from __future__ import annotations
 
