@@ -7,9 +7,10 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
 
 from returns.result import Failure, Result, Success
 
@@ -27,6 +28,8 @@ LockFailure = LockTimeout | FileAccessError
 # what the command is waiting for.
 LOCK_NOTICE_AFTER_SECONDS = 0.5
 LockWaitNotice = Callable[[Path, float], None]
+T = TypeVar("T")
+E = TypeVar("E")
 
 _READ_CHUNK = 64 * 1024
 # Not every platform has these flags; 0 leaves the open call unchanged there.
@@ -121,7 +124,7 @@ def write_atomically(path: Path, data: bytes) -> Result[None, FileAccessError]:
 
     The temp file is private from creation (a secret is never readable, even briefly), is
     fsynced before the rename, and the folder is fsynced after it so the rename survives a
-    power cut. Call it while holding `locked(path)`: the lock holder owns every temp file.
+    power cut. Call it inside `with_lock(path, ...)`: the lock holder owns every temp file.
     """
     temp = path.with_name(f"{temp_prefix(path)}{os.getpid()}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
@@ -190,18 +193,21 @@ def lock_path_for(path: Path) -> Path:
     return path.with_name(path.name + LOCK_SUFFIX)
 
 
-@contextmanager
-def locked(
-    path: Path, timeout: float, on_wait: LockWaitNotice | None = None
-) -> Iterator[Result[None, LockFailure]]:
-    """Hold the cross-process lock of `path` (`<name>.lock` beside it) for the `with` body.
+def with_lock(
+    path: Path,
+    timeout: float,
+    body: Callable[[], Result[T, E]],
+    on_wait: LockWaitNotice | None = None,
+) -> Result[T, E | LockFailure]:
+    """Run `body` holding the cross-process lock of `path` (`<name>.lock` beside it).
 
-    Yields Success(None) when held, or the failure (LockTimeout after `timeout` seconds); the
-    body must check it. The lock is an OS lock (flock), so the kernel drops it when its holder
-    dies, even by SIGKILL: a crashed command never blocks the next one. Once held, stale temp
-    files of `path` are removed. A missing folder is created private (0700) first. When the
-    lock is still taken after LOCK_NOTICE_AFTER_SECONDS, `on_wait(lock path, seconds left)` is
-    called once, so that the caller can say what it is waiting for.
+    `body` runs only once the lock is held; otherwise the failure comes back (LockTimeout
+    after `timeout` seconds) and nothing ran. The lock is an OS lock (flock), so the kernel
+    drops it when its holder dies, even by SIGKILL: a crashed command never blocks the next
+    one. Once held, stale temp files of `path` are removed. A missing folder is created
+    private (0700) first. When the lock is still taken after LOCK_NOTICE_AFTER_SECONDS,
+    `on_wait(lock path, seconds left)` is called once, so that the caller can say what it is
+    waiting for.
     """
     # Imported here: filelock costs more start-up than a read-only command spends in total.
     from filelock import FileLock, Timeout
@@ -210,8 +216,7 @@ def locked(
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
-        yield Failure(FileAccessError(str(path.parent), describe_os_error(error)))
-        return
+        return Failure(FileAccessError(str(path.parent), describe_os_error(error)))
     lock = FileLock(lock_path, timeout=timeout, mode=PRIVATE_FILE_MODE)
     deadline = time.monotonic() + timeout
     try:
@@ -226,13 +231,11 @@ def locked(
                     on_wait(lock_path, max(0.0, deadline - time.monotonic()))
                 lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
     except Timeout:
-        yield Failure(LockTimeout(str(lock_path), timeout))
-        return
+        return Failure(LockTimeout(str(lock_path), timeout))
     except OSError as error:
-        yield Failure(FileAccessError(str(lock_path), describe_os_error(error)))
-        return
+        return Failure(FileAccessError(str(lock_path), describe_os_error(error)))
     try:
         remove_stale_temps(path)
-        yield Success(None)
+        return body()
     finally:
         lock.release()

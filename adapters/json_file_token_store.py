@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 from returns.pipeline import is_successful
@@ -22,12 +21,12 @@ from adapters.atomic_files import (
     LockWaitNotice,
     ReadFailure,
     describe_os_error,
-    locked,
     read_bytes_limited,
     temp_prefix,
+    with_lock,
     write_atomically,
 )
-from domain.errors import AuthFailure, CorruptFile, FileAccessError, StorageFailure
+from domain.errors import CorruptFile, FileAccessError, StorageFailure
 from domain.session import TokenSet, is_header_safe
 
 _KNOWN_FIELDS = (
@@ -41,6 +40,8 @@ _KNOWN_FIELDS = (
     "obtained_at",
 )
 _OPTIONAL_TEXT = ("user_id", "email", "session_id")
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 # A refresh or a revocation runs under the lock (single flight), and one HTTP call may take up
@@ -79,13 +80,7 @@ class JsonFileTokenStore:
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         """Replace the session; a damaged file is reported, not silently overwritten."""
-        with self._locked() as lock:
-            if not is_successful(lock):
-                return Failure(lock.failure())
-            current = self._read()
-            if not is_successful(current):
-                return Failure(current.failure())
-            return write_atomically(self._path, _serialise(tokens))
+        return self.update(lambda _current: Success((tokens, None))).map(lambda _answer: None)
 
     def check_writable(self) -> Result[None, StorageFailure]:
         """Take the lock and create and remove a temp file, as `save` would.
@@ -93,64 +88,60 @@ class JsonFileTokenStore:
         The temp file is named like `write_atomically`'s, so one a crash leaves behind is
         cleaned up by the next writer.
         """
-        with self._locked() as lock:
-            if not is_successful(lock):
-                return Failure(lock.failure())
-            probe = self._path.with_name(
-                f"{temp_prefix(self._path)}{os.getpid()}.probe{TEMP_SUFFIX}"
-            )
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            try:
-                os.close(os.open(probe, flags, PRIVATE_FILE_MODE))
-                probe.unlink()
-            except OSError as error:
-                return Failure(FileAccessError(str(self._path), describe_os_error(error)))
-            return Success(None)
+        return self._with_lock(self._probe)
+
+    def _probe(self) -> Result[None, FileAccessError]:
+        probe = self._path.with_name(f"{temp_prefix(self._path)}{os.getpid()}.probe{TEMP_SUFFIX}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            os.close(os.open(probe, flags, PRIVATE_FILE_MODE))
+            probe.unlink()
+        except OSError as error:
+            return Failure(FileAccessError(str(self._path), describe_os_error(error)))
+        return Success(None)
 
     def delete(
-        self, last_look: Callable[[TokenSet | None], None] | None = None
-    ) -> Result[bool, StorageFailure]:
+        self, last_look: Callable[[TokenSet | None], T]
+    ) -> Result[tuple[bool, T], StorageFailure]:
         """Remove the file, damaged or not; a symbolic link is removed, not its target."""
         if not os.path.lexists(self._path):
             # Nothing to remove; no lock needed (and none created in a missing folder).
-            if last_look is not None:
-                last_look(None)
-            return Success(False)
-        with self._locked() as lock:
-            if not is_successful(lock):
-                return Failure(lock.failure())
-            if last_look is not None:
-                current = self._read()
-                last_look(current.unwrap() if is_successful(current) else None)
+            return Success((False, last_look(None)))
+
+        def remove() -> Result[tuple[bool, T], FileAccessError]:
+            current = self._read()
+            seen = last_look(current.unwrap() if is_successful(current) else None)
             try:
                 self._path.unlink()
             except FileNotFoundError:
-                return Success(False)
+                return Success((False, seen))
             except OSError as error:
                 return Failure(FileAccessError(str(self._path), describe_os_error(error)))
-            return Success(True)
+            return Success((True, seen))
+
+        return self._with_lock(remove)
 
     def update(
-        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
-    ) -> Result[TokenSet, AuthFailure]:
-        with self._locked() as lock:
-            if not is_successful(lock):
-                return Failure(lock.failure())
+        self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
+    ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
+        def apply() -> Result[tuple[TokenSet, T], E | StorageFailure]:
             current = self._read()
             if not is_successful(current):
                 return Failure(current.failure())
             before = current.unwrap()
             changed = change(before)
-            if not is_successful(changed) or changed.unwrap() is before:
-                return changed
-            after = changed.unwrap()
-            written = write_atomically(self._path, _serialise(after))
-            if not is_successful(written):
-                return Failure(written.failure())
-            return Success(after)
+            if not is_successful(changed):
+                return Failure(changed.failure())
+            answer = changed.unwrap()
+            if answer[0] is before:
+                return Success(answer)
+            written = write_atomically(self._path, _serialise(answer[0]))
+            return written.map(lambda _written: answer)
 
-    def _locked(self) -> AbstractContextManager[Result[None, LockFailure]]:
-        return locked(self._path, self._lock_timeout, self._on_lock_wait)
+        return self._with_lock(apply)
+
+    def _with_lock(self, body: Callable[[], Result[T, E]]) -> Result[T, E | LockFailure]:
+        return with_lock(self._path, self._lock_timeout, body, self._on_lock_wait)
 
     def _read(self) -> Result[TokenSet | None, ReadFailure]:
         return (

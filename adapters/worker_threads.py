@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     import anyio
     from returns.result import Result
 
-    from domain.errors import AuthFailure, StorageFailure
+    from domain.errors import StorageFailure
     from domain.ports import TokenStore
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 def prepare_for_event_loop() -> None:
@@ -71,16 +72,17 @@ class ThreadedTokenStore:
         return await offload(self._tokens.load)
 
     async def update(
-        self, change: Callable[[TokenSet | None], Awaitable[Result[TokenSet, AuthFailure]]]
-    ) -> Result[TokenSet, AuthFailure]:
+        self, change: Callable[[TokenSet | None], Awaitable[Result[TokenSet, E]]]
+    ) -> Result[TokenSet, E | StorageFailure]:
         import anyio.from_thread
 
-        def change_on_the_loop(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
-            async def awaited() -> Result[TokenSet, AuthFailure]:
+        def change_on_the_loop(current: TokenSet | None) -> Result[tuple[TokenSet, None], E]:
+            async def awaited() -> Result[TokenSet, E]:
                 return await change(current)
 
-            return anyio.from_thread.run(awaited)
+            return anyio.from_thread.run(awaited).map(lambda session: (session, None))
 
         # The change needs no file thread of its own (the refresh builds its HTTP client in a
         # pool of its own), so a thread waiting here never starves the one holding the lock.
-        return await offload(lambda: self._tokens.update(change_on_the_loop))
+        updated = await offload(lambda: self._tokens.update(change_on_the_loop))
+        return updated.map(lambda answer: answer[0])

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import SecretStr
@@ -18,12 +18,12 @@ from returns.result import Failure, Result, Success
 from adapters.atomic_files import (
     LockWaitNotice,
     ReadFailure,
-    locked,
     read_bytes_limited,
+    with_lock,
     write_atomically,
 )
 from domain.config import AppConfig, Project
-from domain.errors import AuthFailure, CorruptFile, StorageFailure
+from domain.errors import CorruptFile, StorageFailure
 from domain.routing import ProjectMode
 
 try:
@@ -35,6 +35,8 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 class _DuplicateKey(yaml.MarkedYAMLError):
@@ -116,28 +118,27 @@ class YamlConfigStore:
         return self._read().map(_config_of)
 
     def update(
-        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
-    ) -> Result[AppConfig, AuthFailure]:
+        self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
+    ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
         target = self._write_target()
-        with locked(target, self._lock_timeout, self._on_lock_wait) as lock:
-            if not is_successful(lock):
-                return Failure(lock.failure())
+
+        def apply() -> Result[tuple[AppConfig, T], E | StorageFailure]:
             current = self._read()
             if not is_successful(current):
                 return Failure(current.failure())
             snapshot = current.unwrap()
             changed = change(snapshot.config)
             if not is_successful(changed):
-                return changed
-            after = changed.unwrap()
+                return Failure(changed.failure())
+            answer = changed.unwrap()
+            after = answer[0]
             # An unchanged config is not rewritten, so the file (comments too) stays as it is.
             if after is snapshot.config or after == snapshot.config:
-                return changed
+                return Success(answer)
             data = _dump(_merged(snapshot.raw, snapshot.config, after))
-            written = write_atomically(target, data)
-            if not is_successful(written):
-                return Failure(written.failure())
-            return Success(after)
+            return write_atomically(target, data).map(lambda _written: answer)
+
+        return with_lock(target, self._lock_timeout, apply, self._on_lock_wait)
 
     def _write_target(self) -> Path:
         # Dotfile managers often make config.yaml a symbolic link into their repository. An

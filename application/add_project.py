@@ -12,8 +12,10 @@ if TYPE_CHECKING:
     from returns.result import Result
 
     from domain.config import AppConfig
-    from domain.errors import AuthFailure
+    from domain.errors import InvalidProjectName, ProjectExists, StorageFailure
     from domain.ports import ConfigStore
+
+    AddProjectFailure = InvalidProjectPath | InvalidProjectName | ProjectExists | StorageFailure
 
 
 def _is_text(path: str) -> bool:
@@ -31,17 +33,17 @@ def _is_text(path: str) -> bool:
 
 
 class AddProject:
-    """Failures: InvalidProjectPath (checked before the file is touched), InvalidProjectName,
-    ProjectExists, storage failures (file left as it was)."""
+    """Failures (AddProjectFailure): InvalidProjectPath (checked before the file is touched),
+    InvalidProjectName, ProjectExists, storage failures (file left as it was)."""
 
     def __init__(self, config: ConfigStore) -> None:
         self._config = config
 
-    def execute(self, name: str, path: str) -> Result[AppConfig, AuthFailure]:
+    def execute(self, name: str, path: str) -> Result[AppConfig, AddProjectFailure]:
         if not _is_text(path):
             return Failure(InvalidProjectPath())
 
-        def add(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            return config.with_project(name, path)
+        def add(config: AppConfig) -> Result[tuple[AppConfig, None], AddProjectFailure]:
+            return config.with_project(name, path).map(lambda added: (added, None))
 
-        return self._config.update(add)
+        return self._config.update(add).map(lambda answer: answer[0])

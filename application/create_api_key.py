@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from returns.result import Failure, Result, Success
 
-from domain.errors import AuthFailure, InvalidKeyName, KeyNotSaved, NotLoggedIn, OAuthRequired
+from domain.errors import InvalidKeyName, KeyNotSaved, NoCredential
 
 if TYPE_CHECKING:
-    from application.ensure_fresh_session import EnsureFreshSession
+    from application.ensure_fresh_session import EnsureFreshSession, FreshSessionFailure
     from domain.config import AppConfig
-    from domain.ports import CloudApi, ConfigStore
+    from domain.ports import CloudApi, CloudFailure, ConfigStore
+
+    CreateApiKeyFailure = InvalidKeyName | KeyNotSaved | CloudFailure | FreshSessionFailure
 
 MAX_NAME_LENGTH = 100
 
@@ -26,10 +28,11 @@ class CreatedKeyOutcome:
 
 
 class CreateApiKey:
-    """Failures: OAuthRequired (no session: a configured key is no substitute),
-    SessionExpired, a cloud failure, a storage failure found before the key is minted, or
-    KeyNotSaved when config.yaml refused the new key afterwards (the key exists in the cloud
-    and the message says to revoke it)."""
+    """Failures (CreateApiKeyFailure): InvalidKeyName, NoCredential("key_creation") (no
+    session: a configured key is no substitute), SessionExpired or another refresh failure,
+    a cloud failure, a storage failure found before the key is minted, or KeyNotSaved when
+    config.yaml refused the new key afterwards (the key exists in the cloud and the message
+    says to revoke it)."""
 
     def __init__(
         self, fresh_session: EnsureFreshSession, cloud: CloudApi, config: ConfigStore
@@ -38,7 +41,7 @@ class CreateApiKey:
         self._cloud = cloud
         self._config = config
 
-    def execute(self, name: str) -> Result[CreatedKeyOutcome, AuthFailure]:
+    def execute(self, name: str) -> Result[CreatedKeyOutcome, CreateApiKeyFailure]:
         cleaned = name.strip()
         if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
             return Failure(InvalidKeyName(MAX_NAME_LENGTH))
@@ -49,18 +52,20 @@ class CreateApiKey:
         session = self._fresh_session.execute()
         if isinstance(session, Failure):
             failure = session.failure()
-            return Failure(OAuthRequired() if isinstance(failure, NotLoggedIn) else failure)
+            return Failure(
+                NoCredential("key_creation") if isinstance(failure, NoCredential) else failure
+            )
         created = self._cloud.create_api_key(session.unwrap().access_token, cleaned)
         if isinstance(created, Failure):
             return Failure(created.failure())
         new = created.unwrap()
-        replaced: list[bool] = []
 
-        def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            replaced.append(config.cloud_api_key is not None)
-            return Success(config.with_api_key(new.key.value))
+        def store(config: AppConfig) -> Result[tuple[AppConfig, bool], Never]:
+            replaced = config.cloud_api_key is not None
+            return Success((config.with_api_key(new.key.value), replaced))
 
         saved = self._config.update(store)
         if isinstance(saved, Failure):
             return Failure(KeyNotSaved(new.name, new.key.masked, saved.failure().message))
-        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1]))
+        _config, replaced = saved.unwrap()
+        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced))

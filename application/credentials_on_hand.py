@@ -9,11 +9,14 @@ from returns.result import Failure, Result, Success
 
 from domain.api_key import ApiKey, parse_api_key
 from domain.credentials import API_KEY_VARIABLE, AvailableCredentials
-from domain.errors import AuthFailure, InvalidApiKey
+from domain.errors import InvalidApiKey
 
 if TYPE_CHECKING:
     from domain.config import AppConfig
+    from domain.errors import StorageFailure
     from domain.ports import TokenStore
+
+    GatherFailure = InvalidApiKey | StorageFailure
 
 CONFIG_KEY_PLACE = "cloud_api_key in config.yaml"
 
@@ -41,7 +44,7 @@ def config_api_key(config: AppConfig) -> Result[ApiKey | None, InvalidApiKey]:
 
 def gather(
     env: Mapping[str, str], config: AppConfig, tokens: TokenStore
-) -> Result[AvailableCredentials, AuthFailure]:
+) -> Result[AvailableCredentials, GatherFailure]:
     """Everything usable; a malformed key is reported rather than silently skipped."""
     from_env = env_api_key(env)
     if isinstance(from_env, Failure):

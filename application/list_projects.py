@@ -11,12 +11,16 @@ from application.credentials_on_hand import gather
 from domain.routing import ProjectRoute, all_routes, routing_flags
 
 if TYPE_CHECKING:
-    from domain.errors import AuthFailure
+    from application.credentials_on_hand import GatherFailure
+    from domain.errors import RoutingFailure
     from domain.ports import Clock, ConfigStore, TokenStore
+
+    ListProjectsFailure = RoutingFailure | GatherFailure
 
 
 class ListProjects:
-    """Failures: bad routing variables, a malformed key, storage failures."""
+    """Failures (ListProjectsFailure): bad routing variables, a malformed key, storage
+    failures."""
 
     def __init__(
         self, config: ConfigStore, tokens: TokenStore, clock: Clock, env: Mapping[str, str]
@@ -26,7 +30,7 @@ class ListProjects:
         self._clock = clock
         self._env = env
 
-    def execute(self) -> Result[tuple[ProjectRoute, ...], AuthFailure]:
+    def execute(self) -> Result[tuple[ProjectRoute, ...], ListProjectsFailure]:
         flags = routing_flags(self._env)
         if isinstance(flags, Failure):
             return Failure(flags.failure())

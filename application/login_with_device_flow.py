@@ -12,7 +12,6 @@ from returns.result import Failure, Result, Success
 from domain.credentials import Credential, CredentialSource
 from domain.errors import (
     AccessDenied,
-    AuthFailure,
     DeviceCodeExpired,
     LoginTimedOut,
     MalformedResponse,
@@ -25,7 +24,6 @@ from domain.errors import (
 from domain.pkce import s256_challenge
 from domain.polling import (
     AuthorizationPending,
-    PollOutcome,
     PollSchedule,
     SlowDown,
     after,
@@ -38,6 +36,7 @@ from domain.session import TokenResponse, TokenSet, session_from_response
 
 if TYPE_CHECKING:
     from application.ensure_fresh_session import EnsureFreshSession
+    from domain.errors import NoCredential, StorageFailure
     from domain.ports import (
         Browser,
         Clock,
@@ -47,8 +46,19 @@ if TYPE_CHECKING:
         HealthReport,
         IdentityProvider,
         LoginDisplay,
+        OAuthCallFailure,
         Sleeper,
         TokenStore,
+    )
+
+    LoginFailure = (
+        AccessDenied
+        | DeviceCodeExpired
+        | LoginTimedOut
+        | SessionNotSaved
+        | NoCredential
+        | OAuthCallFailure
+        | StorageFailure
     )
 
 # The countdown is redrawn at least this often while waiting between polls.
@@ -68,11 +78,13 @@ class LoginOutcome:
 class LoginWithDeviceFlow:
     """`bm cloud login`.
 
-    Failures: AccessDenied, DeviceCodeExpired, LoginTimedOut, ProviderError, a network
-    failure while starting the flow, a storage failure (the token file cannot be read or
-    written: found before any code is shown), or SessionNotSaved (writing failed after the
-    approval; the new session is then revoked on the server). A subscription problem is not
-    a failure of the login: the session is saved and `verification` carries the problem.
+    Failures (LoginFailure): AccessDenied, DeviceCodeExpired, LoginTimedOut, ProviderError, a
+    network failure while starting the flow or refreshing, a storage failure (the token file
+    cannot be read or written: found before any code is shown), NoCredential("not_logged_in")
+    (the stored session was removed while it was being refreshed), or SessionNotSaved
+    (writing failed after the approval; the new session is then revoked on the server). A
+    subscription problem is not a failure of the login: the session is saved and
+    `verification` carries the problem.
     Nothing is saved unless the flow succeeds.
     """
 
@@ -98,7 +110,7 @@ class LoginWithDeviceFlow:
 
     def execute(
         self, open_browser: bool = True, force: bool = False
-    ) -> Result[LoginOutcome, AuthFailure]:
+    ) -> Result[LoginOutcome, LoginFailure]:
         # A damaged token file would refuse the new session only after the person approved
         # it, leaving a live session behind: find out before starting.
         stored = self._tokens.load()
@@ -115,7 +127,7 @@ class LoginWithDeviceFlow:
                 return refreshed
         return self._device_flow(open_browser)
 
-    def _refresh_existing(self) -> Result[LoginOutcome, AuthFailure] | None:
+    def _refresh_existing(self) -> Result[LoginOutcome, LoginFailure] | None:
         """Refresh a stored session; None means there is nothing to refresh, so sign in anew."""
         loaded = self._tokens.load()
         if isinstance(loaded, Failure):
@@ -132,7 +144,7 @@ class LoginWithDeviceFlow:
             case other:
                 return Failure(other)
 
-    def _device_flow(self, open_browser: bool) -> Result[LoginOutcome, AuthFailure]:
+    def _device_flow(self, open_browser: bool) -> Result[LoginOutcome, LoginFailure]:
         verifier = secrets.token_urlsafe(48)
         started = self._identity.start_device_authorization(s256_challenge(verifier))
         if isinstance(started, Failure):
@@ -170,17 +182,15 @@ class LoginWithDeviceFlow:
                 self._display.finish()
                 return self._store(answer.unwrap(), polls)
             match answer.failure():
-                case AuthorizationPending():
-                    schedule = after(schedule, PollOutcome.PENDING)
-                case SlowDown():
-                    schedule = after(schedule, PollOutcome.SLOW_DOWN)
+                case AuthorizationPending() | SlowDown() as not_yet:
+                    schedule = after(schedule, not_yet)
                 case ServiceUnreachable(settings=True) as final:
                     # This machine's settings stopped the call: waiting cannot fix them.
                     self._display.finish()
                     return Failure(final)
                 case ServiceUnreachable() | ServerError() as problem:
                     # The network or the server's health: worth waiting out (SPEC §3.3).
-                    schedule = after(schedule, PollOutcome.TRANSPORT_ERROR)
+                    schedule = after(schedule, problem)
                     self._display.retrying(problem.message, schedule.next_wait)
                 case (
                     AccessDenied()
@@ -210,7 +220,7 @@ class LoginWithDeviceFlow:
             self._display.countdown(time_left(schedule, self._clock.monotonic()))
             self._sleeper.sleep(min(COUNTDOWN_STEP_SECONDS, remaining))
 
-    def _store(self, response: TokenResponse, polls: int) -> Result[LoginOutcome, AuthFailure]:
+    def _store(self, response: TokenResponse, polls: int) -> Result[LoginOutcome, LoginFailure]:
         session = session_from_response(response, int(self._clock.now()))
         saved = self._tokens.save(session)
         if isinstance(saved, Failure):

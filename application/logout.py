@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from returns.result import Failure, Result, Success
 
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
-from domain.errors import AuthFailure, CorruptFile
+from domain.errors import CorruptFile
 
 if TYPE_CHECKING:
     from domain.config import AppConfig
+    from domain.errors import StorageFailure
     from domain.ports import ConfigStore, IdentityProvider, TokenStore
     from domain.session import TokenSet
 
@@ -40,7 +41,7 @@ class Logout:
 
     The local session is removed whatever the server answers; the outcome says whether the
     server-side revocation worked. Failures: only storage failures (the file could not be
-    removed, or config.yaml could not be rewritten).
+    removed, or config.yaml could not be rewritten): StorageFailure.
     """
 
     def __init__(
@@ -55,7 +56,7 @@ class Logout:
         self._identity = identity
         self._env = env
 
-    def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, AuthFailure]:
+    def execute(self, remove_api_key: bool = False) -> Result[LogoutOutcome, StorageFailure]:
         damaged = None
         loaded = self._tokens.load()
         if isinstance(loaded, Failure):
@@ -64,39 +65,20 @@ class Logout:
                 return Failure(failure)
             # A damaged session cannot be revoked, but logout is how users clear it.
             damaged = failure.problem
-        revocations: list[tuple[Revocation, str | None]] = []
-
-        def revoke(session: TokenSet | None) -> None:
-            # Called under the token lock, right before removal: a refresh in another process
-            # cannot rotate the token between this revocation and the deletion.
-            if session is None or session.refresh_token is None:
-                return
-            revoked = self._identity.revoke(session.refresh_token)
-            if isinstance(revoked, Failure):
-                revocations.append((Revocation.FAILED, revoked.failure().message))
-            else:
-                revocations.append((Revocation.REVOKED, None))
-
-        deleted = self._tokens.delete(revoke)
-        revocation, problem = revocations[-1] if revocations else (Revocation.NOT_NEEDED, None)
+        deleted = self._tokens.delete(self._revoke)
         if isinstance(deleted, Failure):
             return Failure(deleted.failure())
+        session_removed, (revocation, problem) = deleted.unwrap()
 
         key_removed = False
         if remove_api_key:
-            had_key: list[bool] = []
-
-            def without_key(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-                had_key.append(config.cloud_api_key is not None)
-                return Success(config.with_api_key(None))
-
-            removal = self._config.update(without_key)
+            removal = self._config.update(_without_key)
             if isinstance(removal, Failure):
                 return Failure(removal.failure())
-            key_removed = any(had_key)
+            _config, key_removed = removal.unwrap()
         return Success(
             LogoutOutcome(
-                session_removed=deleted.unwrap(),
+                session_removed=session_removed,
                 revocation=revocation,
                 revocation_problem=problem,
                 damaged_file_removed=damaged,
@@ -104,6 +86,16 @@ class Logout:
                 keys_remaining=self._keys_left(),
             )
         )
+
+    def _revoke(self, session: TokenSet | None) -> tuple[Revocation, str | None]:
+        # Called under the token lock, right before removal: a refresh in another process
+        # cannot rotate the token between this revocation and the deletion.
+        if session is None or session.refresh_token is None:
+            return Revocation.NOT_NEEDED, None
+        revoked = self._identity.revoke(session.refresh_token)
+        if isinstance(revoked, Failure):
+            return Revocation.FAILED, revoked.failure().message
+        return Revocation.REVOKED, None
 
     def _keys_left(self) -> tuple[CredentialSource, ...]:
         left = []
@@ -113,3 +105,8 @@ class Logout:
         if isinstance(config, Success) and config.unwrap().cloud_api_key is not None:
             left.append(CredentialSource.CONFIG_API_KEY)
         return tuple(left)
+
+
+def _without_key(config: AppConfig) -> Result[tuple[AppConfig, bool], Never]:
+    """The config without its key, and whether it had one."""
+    return Success((config.with_api_key(None), config.cloud_api_key is not None))

@@ -15,15 +15,22 @@ from domain.credentials import (
     for_global_operations,
     for_project_routing,
 )
-from domain.errors import AuthFailure, CredentialRejected, SessionExpired
+from domain.errors import CredentialRejected, NoCredential, SessionExpired
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
+    from application.ensure_fresh_session import (
+        EnsureFreshSession,
+        EnsureFreshSessionAsync,
+        FreshSessionFailure,
+    )
     from domain.config import AppConfig
+    from domain.errors import InvalidApiKey
     from domain.ports import Clock, ConfigStore, Offload, TokenStore
     from domain.session import TokenSet
+
+    ObtainCredentialFailure = CredentialRejected | InvalidApiKey | FreshSessionFailure
 
 
 class ObtainCredential:
@@ -32,8 +39,8 @@ class ObtainCredential:
     `project` set: the per-project rule (API key first); None: the global rule (OAuth
     session first). `rejected` is a secret the cloud just refused with a 401: an OAuth
     access token is then refreshed once; a refused API key is reported as CredentialRejected,
-    since no refresh can mend it. Other failures: NoCredential / NoCredentialForProject,
-    InvalidApiKey, session and storage failures.
+    since no refresh can mend it. Other failures (ObtainCredentialFailure): NoCredential
+    (reason "project" or "global"), InvalidApiKey, session and storage failures.
     """
 
     def __init__(
@@ -52,7 +59,7 @@ class ObtainCredential:
 
     def execute(
         self, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential, AuthFailure]:
+    ) -> Result[Credential, ObtainCredentialFailure]:
         loaded = self._config.load()
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
@@ -60,7 +67,7 @@ class ObtainCredential:
 
     def from_config(
         self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential, AuthFailure]:
+    ) -> Result[Credential, ObtainCredentialFailure]:
         """The same, for a caller that has just read config.yaml."""
         chosen = self.choose(config, project, rejected)
         if isinstance(chosen, Failure):
@@ -72,7 +79,7 @@ class ObtainCredential:
 
     def choose(
         self, config: AppConfig, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential | SessionWanted, AuthFailure]:
+    ) -> Result[Credential | SessionWanted, ObtainCredentialFailure]:
         """The credential by priority, or, when it is the OAuth session, what to do with a
         fresh one: the part that reads only files (a caller on an event loop runs it in a
         worker thread and refreshes the session on its loop)."""
@@ -80,7 +87,7 @@ class ObtainCredential:
         if isinstance(available, Failure):
             return Failure(available.failure())
         now = self._clock.now()
-        chosen: Result[Credential, AuthFailure] = (
+        chosen: Result[Credential, NoCredential] = (
             for_global_operations(available.unwrap(), now)
             if project is None
             else for_project_routing(available.unwrap(), project, now)
@@ -103,7 +110,9 @@ class SessionWanted:
 
     fallback: Credential | None
 
-    def settle(self, fresh: Result[TokenSet, AuthFailure]) -> Result[Credential, AuthFailure]:
+    def settle(
+        self, fresh: Result[TokenSet, FreshSessionFailure]
+    ) -> Result[Credential, ObtainCredentialFailure]:
         if isinstance(fresh, Failure):
             if isinstance(fresh.failure(), SessionExpired) and self.fallback is not None:
                 return Success(self.fallback)
@@ -129,8 +138,8 @@ class ObtainCredentialAsync:
 
     async def execute(
         self, project: str | None = None, rejected: SecretStr | None = None
-    ) -> Result[Credential, AuthFailure]:
-        def choose() -> Result[Credential | SessionWanted, AuthFailure]:
+    ) -> Result[Credential, ObtainCredentialFailure]:
+        def choose() -> Result[Credential | SessionWanted, ObtainCredentialFailure]:
             loaded = self._config.load()
             if isinstance(loaded, Failure):
                 return Failure(loaded.failure())

@@ -8,18 +8,21 @@ if TYPE_CHECKING:
     from returns.result import Result
 
     from domain.config import AppConfig
-    from domain.errors import AuthFailure
+    from domain.errors import StorageFailure, UnknownProject
     from domain.ports import ConfigStore
+
+    RemoveProjectFailure = UnknownProject | StorageFailure
 
 
 class RemoveProject:
-    """Failures: UnknownProject (listing the known ones), storage failures."""
+    """Failures (RemoveProjectFailure): UnknownProject (listing the known ones), storage
+    failures."""
 
     def __init__(self, config: ConfigStore) -> None:
         self._config = config
 
-    def execute(self, name: str) -> Result[AppConfig, AuthFailure]:
-        def remove(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-            return config.without_project(name)
+    def execute(self, name: str) -> Result[AppConfig, RemoveProjectFailure]:
+        def remove(config: AppConfig) -> Result[tuple[AppConfig, None], UnknownProject]:
+            return config.without_project(name).map(lambda removed: (removed, None))
 
-        return self._config.update(remove)
+        return self._config.update(remove).map(lambda answer: answer[0])

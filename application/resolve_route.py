@@ -11,10 +11,12 @@ from returns.result import Failure, Result, Success
 from domain.routing import Route, decide_route, routing_flags
 
 if TYPE_CHECKING:
-    from application.obtain_credential import ObtainCredential
+    from application.obtain_credential import ObtainCredential, ObtainCredentialFailure
     from domain.credentials import Credential
-    from domain.errors import AuthFailure
+    from domain.errors import RoutingFailure
     from domain.ports import ConfigStore
+
+    ResolveRouteFailure = RoutingFailure | ObtainCredentialFailure
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,10 @@ class ResolvedRoute:
 
 
 class ResolveRoute:
-    """Failures: InvalidBoolean / ConflictingRouting from the environment, InvalidApiKey for
-    a malformed key, NoCredentialForProject for a cloud route with nothing to send, session
-    failures when the OAuth session had to be refreshed, and storage failures."""
+    """Failures (ResolveRouteFailure): InvalidBoolean / ConflictingRouting from the
+    environment, InvalidApiKey for a malformed key, NoCredential("project") for a cloud route
+    with nothing to send, session failures when the OAuth session had to be refreshed, and
+    storage failures."""
 
     def __init__(
         self, config: ConfigStore, env: Mapping[str, str], credentials: ObtainCredential
@@ -37,7 +40,7 @@ class ResolveRoute:
         self._env = env
         self._credentials = credentials
 
-    def execute(self, project: str) -> Result[ResolvedRoute, AuthFailure]:
+    def execute(self, project: str) -> Result[ResolvedRoute, ResolveRouteFailure]:
         flags = routing_flags(self._env)
         if isinstance(flags, Failure):
             return Failure(flags.failure())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from returns.result import Failure, Result, Success
 
@@ -12,8 +12,10 @@ from domain.credentials import Credential, CredentialSource
 
 if TYPE_CHECKING:
     from domain.config import AppConfig
-    from domain.errors import AuthFailure
-    from domain.ports import CloudApi, ConfigStore
+    from domain.errors import InvalidApiKey, StorageFailure
+    from domain.ports import CloudApi, CloudFailure, ConfigStore
+
+    SaveApiKeyFailure = InvalidApiKey | CloudFailure | StorageFailure
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,15 @@ class SavedApiKey:
 
 
 class SaveApiKey:
-    """Failures: InvalidApiKey (nothing is touched), any cloud failure when `verify` is set
-    (nothing is saved), or a storage failure (the file is left as it was)."""
+    """Failures (SaveApiKeyFailure): InvalidApiKey (nothing is touched), any cloud failure
+    when `verify` is set (nothing is saved), or a storage failure (the file is left as it
+    was)."""
 
     def __init__(self, config: ConfigStore, cloud: CloudApi) -> None:
         self._config = config
         self._cloud = cloud
 
-    def execute(self, raw_key: str, verify: bool = False) -> Result[SavedApiKey, AuthFailure]:
+    def execute(self, raw_key: str, verify: bool = False) -> Result[SavedApiKey, SaveApiKeyFailure]:
         parsed = parse_api_key(raw_key)
         if isinstance(parsed, Failure):
             return Failure(parsed.failure())
@@ -42,13 +45,11 @@ class SaveApiKey:
             )
             if isinstance(checked, Failure):
                 return Failure(checked.failure())
-        outcome: list[SavedApiKey] = []
 
-        def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+        def store(config: AppConfig) -> Result[tuple[AppConfig, SavedApiKey], Never]:
             previous = config.cloud_api_key
             if previous is not None and previous.get_secret_value() == key.value.get_secret_value():
-                outcome.append(SavedApiKey(key.masked, unchanged=True))
-                return Success(config)
+                return Success((config, SavedApiKey(key.masked, unchanged=True)))
             replaced = None
             if previous is not None:
                 replaced = (
@@ -56,7 +57,6 @@ class SaveApiKey:
                     .map(lambda old: old.masked)
                     .value_or("a malformed key")
                 )
-            outcome.append(SavedApiKey(key.masked, replaced=replaced))
-            return Success(config.with_api_key(key.value))
+            return Success((config.with_api_key(key.value), SavedApiKey(key.masked, replaced)))
 
-        return self._config.update(store).map(lambda _config: outcome[-1])
+        return self._config.update(store).map(lambda answer: answer[1])

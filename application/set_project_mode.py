@@ -13,9 +13,12 @@ from domain.credentials import AvailableCredentials, Credential, for_project_rou
 from domain.routing import ProjectMode, ProjectRoute, project_route, routing_flags
 
 if TYPE_CHECKING:
+    from application.credentials_on_hand import GatherFailure
     from domain.config import AppConfig
-    from domain.errors import AuthFailure
+    from domain.errors import NoCredential, RoutingFailure, UnknownProject
     from domain.ports import Clock, ConfigStore, TokenStore
+
+    SetProjectModeFailure = RoutingFailure | UnknownProject | NoCredential | GatherFailure
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,9 @@ class ModeChanged:
 
 
 class SetProjectMode:
-    """Failures: UnknownProject, NoCredentialForProject (set-cloud with nothing to send),
-    a malformed key, bad routing variables, storage failures. The file is only written on
-    success."""
+    """Failures (SetProjectModeFailure): UnknownProject, NoCredential("project") (set-cloud
+    with nothing to send), a malformed key, bad routing variables, storage failures. The
+    file is only written on success."""
 
     def __init__(
         self, config: ConfigStore, tokens: TokenStore, clock: Clock, env: Mapping[str, str]
@@ -39,29 +42,29 @@ class SetProjectMode:
         self._clock = clock
         self._env = env
 
-    def execute(self, name: str, mode: ProjectMode) -> Result[ModeChanged, AuthFailure]:
+    def execute(self, name: str, mode: ProjectMode) -> Result[ModeChanged, SetProjectModeFailure]:
         flags = routing_flags(self._env)
         if isinstance(flags, Failure):
             return Failure(flags.failure())
-        credential: list[Credential | None] = [None]
 
-        def switch(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+        def switch(
+            config: AppConfig,
+        ) -> Result[tuple[AppConfig, Credential | None], SetProjectModeFailure]:
             changed = config.with_mode(name, mode)
             if isinstance(changed, Failure) or mode is ProjectMode.LOCAL:
-                return changed
+                return changed.map(lambda switched: (switched, None))
             available = gather(self._env, config, self._tokens)
             if isinstance(available, Failure):
                 return Failure(available.failure())
             chosen = for_project_routing(available.unwrap(), name, self._clock.now())
             if isinstance(chosen, Failure):
                 return Failure(chosen.failure())
-            credential[0] = chosen.unwrap()
-            return changed
+            return Success((changed.unwrap(), chosen.unwrap()))
 
         updated = self._config.update(switch)
         if isinstance(updated, Failure):
             return Failure(updated.failure())
-        config = updated.unwrap()
+        config, credential = updated.unwrap()
         available = gather(self._env, config, self._tokens).value_or(None)
         effective = project_route(
             name,
@@ -70,4 +73,4 @@ class SetProjectMode:
             available or AvailableCredentials(),
             self._clock.now(),
         )
-        return Success(ModeChanged(name, mode, credential[0], effective))
+        return Success(ModeChanged(name, mode, credential, effective))

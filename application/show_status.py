@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from returns.result import Failure, Result, Success
+from returns.result import Failure, Success
 
 from application.credentials_on_hand import config_api_key, env_api_key
 from domain.api_key import ApiKey, mask_api_key
@@ -21,8 +21,9 @@ from domain.credentials import (
 from domain.routing import ProjectRoute, Route, RoutingFlags, all_routes, routing_flags
 
 if TYPE_CHECKING:
-    from application.ensure_fresh_session import EnsureFreshSession
-    from domain.errors import AuthFailure
+    from returns.result import Result
+
+    from application.ensure_fresh_session import EnsureFreshSession, FreshSessionFailure
     from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
     from domain.session import SessionState, TokenSet
 
@@ -58,7 +59,7 @@ class StatusReport:
     # failed refresh, only the user can fix it.
     token_file_problem: str | None
     # Why the session could not be refreshed, when that was tried and failed.
-    refresh_failure: AuthFailure | None
+    refresh_failure: FreshSessionFailure | None
     api_keys: tuple[KeyView, ...]
     flags: RoutingFlags | None
     flags_problem: str | None
@@ -105,11 +106,11 @@ class ShowStatus:
         self._env = env
         self._fresh_session = fresh_session
 
-    def execute(self, offline: bool = False) -> Result[StatusReport, AuthFailure]:
+    def execute(self, offline: bool = False) -> StatusReport:
         now = self._clock.now()
         session, session_problem = self._session()
         token_file_problem = session_problem
-        refresh_failure: AuthFailure | None = None
+        refresh_failure: FreshSessionFailure | None = None
         config, config_problem = self._load_config()
         keys, env_key, stored_key = self._keys(config)
         flags_result = routing_flags(self._env)
@@ -157,22 +158,20 @@ class ShowStatus:
         cloud = None
         if not offline and credential is not None:
             cloud = CloudView(credential.source, self._cloud.check_health(credential))
-        return Success(
-            StatusReport(
-                session=_view(session, now) if session else None,
-                session_problem=session_problem,
-                token_file_problem=token_file_problem,
-                refresh_failure=refresh_failure,
-                api_keys=keys,
-                flags=flags,
-                flags_problem=flags_problem,
-                projects=projects,
-                config_problem=config_problem,
-                credential=credential.source if credential else None,
-                credential_problem=credential_problem,
-                cloud=cloud,
-                checked_online=not offline,
-            )
+        return StatusReport(
+            session=_view(session, now) if session else None,
+            session_problem=session_problem,
+            token_file_problem=token_file_problem,
+            refresh_failure=refresh_failure,
+            api_keys=keys,
+            flags=flags,
+            flags_problem=flags_problem,
+            projects=projects,
+            config_problem=config_problem,
+            credential=credential.source if credential else None,
+            credential_problem=credential_problem,
+            cloud=cloud,
+            checked_online=not offline,
         )
 
     def _session(self) -> tuple[TokenSet | None, str | None]:

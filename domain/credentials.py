@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from domain.errors import NoCredential, NoCredentialForProject, OAuthRequired
+from domain.errors import NoCredential
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -94,12 +94,12 @@ def _from_session(session: TokenSet | None, now: float) -> Credential | None:
 
 def for_project_routing(
     available: AvailableCredentials, project: str, now: float
-) -> Result[Credential, NoCredentialForProject]:
+) -> Result[Credential, NoCredential]:
     """Rule 1: API key first, OAuth session as the fallback."""
     if available.api_key is not None:
         return Success(_from_key(available.api_key))
     session = _from_session(available.session, now)
-    return Success(session) if session else Failure(NoCredentialForProject(project))
+    return Success(session) if session else Failure(NoCredential("project", project))
 
 
 def for_global_operations(
@@ -111,12 +111,12 @@ def for_global_operations(
         return Success(session)
     if available.api_key is not None:
         return Success(_from_key(available.api_key))
-    return Failure(NoCredential())
+    return Failure(NoCredential("global"))
 
 
 def for_key_creation(
     available: AvailableCredentials, now: float
-) -> Result[Credential, OAuthRequired]:
+) -> Result[Credential, NoCredential]:
     """Rule 3: OAuth only."""
     session = _from_session(available.session, now)
-    return Success(session) if session else Failure(OAuthRequired())
+    return Success(session) if session else Failure(NoCredential("key_creation"))

@@ -6,6 +6,7 @@ Presenters match on these types; nothing here holds a secret, so any of them may
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 LOGIN_HINT = "Run `bm cloud login`."
 API_KEY_RULE = "keys must start with 'bmc_' followed by at least 8 letters, digits, '-' or '_'"
@@ -60,13 +61,6 @@ class InsecureHost:
 
 
 @dataclass(frozen=True)
-class NotLoggedIn:
-    @property
-    def message(self) -> str:
-        return f"Not logged in to Basic Memory Cloud. {LOGIN_HINT}"
-
-
-@dataclass(frozen=True)
 class SessionExpired:
     @property
     def message(self) -> str:
@@ -74,35 +68,33 @@ class SessionExpired:
 
 
 @dataclass(frozen=True)
-class OAuthRequired:
-    @property
-    def message(self) -> str:
-        return (
-            "Creating an API key requires an OAuth session (an API key cannot create keys). "
-            f"{LOGIN_HINT}"
-        )
-
-
-@dataclass(frozen=True)
-class NoCredentialForProject:
-    project: str
-
-    @property
-    def message(self) -> str:
-        return (
-            f"Project '{self.project}' routes to the cloud but no credential is available: "
-            "run `bm cloud login` or `bm cloud api-key save`."
-        )
-
-
-@dataclass(frozen=True)
 class NoCredential:
+    """No usable credential: no OAuth session ("not_logged_in"), none to create an API key
+    (only a session can: "key_creation"), none for `project`'s cloud route, or none at all."""
+
+    reason: Literal["not_logged_in", "key_creation", "project", "global"]
+    project: str | None = None
+
     @property
     def message(self) -> str:
-        return (
-            "No cloud credential: run `bm cloud login`, or save an API key with "
-            "`bm cloud api-key save`."
-        )
+        match self.reason:
+            case "not_logged_in":
+                return f"Not logged in to Basic Memory Cloud. {LOGIN_HINT}"
+            case "key_creation":
+                return (
+                    "Creating an API key requires an OAuth session (an API key cannot create "
+                    f"keys). {LOGIN_HINT}"
+                )
+            case "project":
+                return (
+                    f"Project '{self.project}' routes to the cloud but no credential is "
+                    "available: run `bm cloud login` or `bm cloud api-key save`."
+                )
+            case "global":
+                return (
+                    "No cloud credential: run `bm cloud login`, or save an API key with "
+                    "`bm cloud api-key save`."
+                )
 
 
 @dataclass(frozen=True)
@@ -148,13 +140,6 @@ class LoginTimedOut:
             f"Login timed out after {duration_words(self.seconds)} without approval. "
             "Run `bm cloud login` again and approve promptly."
         )
-
-
-@dataclass(frozen=True)
-class LoginCancelled:
-    @property
-    def message(self) -> str:
-        return "Login cancelled; nothing was saved."
 
 
 @dataclass(frozen=True)
@@ -311,39 +296,6 @@ class ProjectExists:
 
 
 @dataclass(frozen=True)
-class ConfirmationRequired:
-    action: str
-
-    @property
-    def message(self) -> str:
-        return f"{self.action} needs confirmation: run it on a terminal or add --yes."
-
-
-@dataclass(frozen=True)
-class NoApiKeyInput:
-    @property
-    def message(self) -> str:
-        return (
-            "No API key given: pipe it on standard input (`bm cloud api-key save -`) "
-            "or run on a terminal to be prompted."
-        )
-
-
-@dataclass(frozen=True)
-class SeveralKeyLines:
-    """Standard input held more than one non-blank line: which one was meant is a guess."""
-
-    lines: int
-
-    @property
-    def message(self) -> str:
-        return (
-            f"Standard input holds {self.lines} lines; give exactly one API key "
-            "(`bm cloud api-key save` prompts for it, or `bm cloud api-key save - < FILE`)."
-        )
-
-
-@dataclass(frozen=True)
 class InvalidKeyName:
     max_length: int
 
@@ -424,40 +376,30 @@ class SessionNotSaved:
         )
 
 
-# Groups used by the ports: what a file store, a network call and the settings can fail with.
+# What any file store, the network and the routing variables can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
-TransportFailure = ServiceUnreachable | ServerError | MalformedResponse
-SettingsFailure = InvalidBoolean | ConflictingRouting | InsecureHost
+NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
+RoutingFailure = InvalidBoolean | ConflictingRouting
 
+# Every failure the domain knows, for code that presents any of them (the command line's
+# own failures are in entrypoints/cli_failures.py). Use cases state narrower unions.
 AuthFailure = (
-    InvalidApiKey
-    | InvalidBoolean
-    | ConflictingRouting
+    StorageFailure
+    | NetworkFailure
+    | RoutingFailure
+    | InvalidApiKey
     | InsecureHost
-    | NotLoggedIn
-    | SessionExpired
-    | OAuthRequired
-    | NoCredentialForProject
     | NoCredential
+    | SessionExpired
     | AccessDenied
     | DeviceCodeExpired
     | LoginTimedOut
-    | LoginCancelled
     | ProviderError
-    | MalformedResponse
-    | ServiceUnreachable
-    | ServerError
     | CredentialRejected
     | SubscriptionRequired
-    | CorruptFile
-    | FileAccessError
-    | LockTimeout
     | UnknownProject
     | InvalidProjectName
     | ProjectExists
-    | ConfirmationRequired
-    | NoApiKeyInput
-    | SeveralKeyLines
     | InvalidKeyName
     | KeyNotSaved
     | UntrustedPath

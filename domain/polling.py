@@ -7,7 +7,8 @@ when to give up, so the whole ten-minute flow can be tested in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+
+from domain.errors import ServerError, ServiceUnreachable
 
 DEFAULT_INTERVAL_SECONDS = 5
 SLOW_DOWN_STEP_SECONDS = 5
@@ -15,10 +16,19 @@ MAX_FLOW_SECONDS = 600
 BACKOFF_CAP_SECONDS = 60.0
 
 
-class PollOutcome(Enum):
-    PENDING = "authorization_pending"
-    SLOW_DOWN = "slow_down"
-    TRANSPORT_ERROR = "transport_error"
+@dataclass(frozen=True)
+class AuthorizationPending:
+    """The user has not approved yet: keep polling at the current interval."""
+
+
+@dataclass(frozen=True)
+class SlowDown:
+    """The server asked for slower polling: add five seconds for the rest of the flow."""
+
+
+# A poll that did not finish the flow and allows another; it decides the next wait. A
+# network or server failure backs off (the caller ends the flow on a settings failure).
+PollOutcome = AuthorizationPending | SlowDown | ServiceUnreachable | ServerError
 
 
 @dataclass(frozen=True)
@@ -52,22 +62,22 @@ def start_schedule(now: float, expires_in: float, interval: float | None) -> Pol
 def after(schedule: PollSchedule, outcome: PollOutcome) -> PollSchedule:
     """The schedule after one poll that did not finish the flow.
 
-    >>> s = PollSchedule(interval=5, deadline=600)
-    >>> after(s, PollOutcome.SLOW_DOWN).next_wait
+    >>> s, down = PollSchedule(interval=5, deadline=600), ServerError("the sign-in service", 503)
+    >>> after(s, SlowDown()).next_wait
     10
-    >>> after(after(s, PollOutcome.TRANSPORT_ERROR), PollOutcome.TRANSPORT_ERROR).next_wait
+    >>> after(after(s, down), down).next_wait
     10
-    >>> after(after(s, PollOutcome.TRANSPORT_ERROR), PollOutcome.PENDING).next_wait
+    >>> after(after(s, down), AuthorizationPending()).next_wait
     5
     """
     match outcome:
-        case PollOutcome.PENDING:
+        case AuthorizationPending():
             return replace(schedule, backoff=None)
-        case PollOutcome.SLOW_DOWN:
+        case SlowDown():
             return replace(
                 schedule, interval=schedule.interval + SLOW_DOWN_STEP_SECONDS, backoff=None
             )
-        case PollOutcome.TRANSPORT_ERROR:
+        case ServiceUnreachable() | ServerError():
             doubled = schedule.interval if schedule.backoff is None else schedule.backoff * 2
             return replace(
                 schedule, backoff=min(doubled, max(BACKOFF_CAP_SECONDS, schedule.interval))
@@ -92,13 +102,3 @@ def wait_before_next_poll(schedule: PollSchedule, now: float) -> float | None:
     if remaining <= 0:
         return None
     return min(schedule.next_wait, remaining)
-
-
-@dataclass(frozen=True)
-class AuthorizationPending:
-    """The user has not approved yet: keep polling at the current interval."""
-
-
-@dataclass(frozen=True)
-class SlowDown:
-    """The server asked for slower polling: add five seconds for the rest of the flow."""

@@ -12,18 +12,16 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from domain.errors import (
     AccessDenied,
-    AuthFailure,
     CredentialRejected,
     DeviceCodeExpired,
     MalformedResponse,
+    NetworkFailure,
     ProviderError,
-    ServerError,
-    ServiceUnreachable,
     SessionExpired,
     StorageFailure,
     SubscriptionRequired,
 )
-from domain.polling import AuthorizationPending, SlowDown
+from domain.polling import PollOutcome
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -33,6 +31,9 @@ if TYPE_CHECKING:
     from domain.config import AppConfig
     from domain.credentials import Credential
     from domain.session import TokenResponse, TokenSet
+
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,10 @@ class BrowserUnavailable:
     reason: str
 
 
-NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
 # Starting a device flow or revoking a token: the network, or an OAuth error answer.
 OAuthCallFailure = NetworkFailure | ProviderError
-PollFailure = (
-    AuthorizationPending
-    | SlowDown
-    | AccessDenied
-    | DeviceCodeExpired
-    | ProviderError
-    | NetworkFailure
-)
+# A poll that did not return tokens: one that allows another, or one that ends the flow.
+PollFailure = PollOutcome | AccessDenied | DeviceCodeExpired | ProviderError | MalformedResponse
 RefreshFailure = SessionExpired | ProviderError | NetworkFailure
 CloudFailure = CredentialRejected | SubscriptionRequired | NetworkFailure
 
@@ -127,9 +121,9 @@ class TokenStore(Protocol):
         ...
 
     def delete(
-        self, last_look: Callable[[TokenSet | None], None] | None = None
-    ) -> Result[bool, StorageFailure]:
-        """Remove the session, even a damaged one; True when something was removed.
+        self, last_look: Callable[[TokenSet | None], T]
+    ) -> Result[tuple[bool, T], StorageFailure]:
+        """Remove the session, even a damaged one: (removed anything, what `last_look` said).
 
         `last_look` sees the session (None if absent or damaged) under the lock, just before
         removal, so no refresh can rotate it in between (logout revokes it there).
@@ -137,9 +131,10 @@ class TokenStore(Protocol):
         ...
 
     def update(
-        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
-    ) -> Result[TokenSet, AuthFailure]:
-        """Under the cross-process lock: re-read, apply `change`, save what it returns.
+        self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
+    ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
+        """Under the cross-process lock: re-read, apply `change`, save the session it returns;
+        the answer is the session and what the change found.
 
         Nothing is written when `change` fails or returns the session it was given.
         """
@@ -152,9 +147,10 @@ class ConfigStore(Protocol):
     def load(self) -> Result[AppConfig, StorageFailure]: ...
 
     def update(
-        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
-    ) -> Result[AppConfig, AuthFailure]:
-        """Under the cross-process lock: re-read, apply `change`, write the result atomically.
+        self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
+    ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
+        """Under the cross-process lock: re-read, apply `change`, write the config it returns
+        atomically; the answer is the config and what the change found.
 
         When `change` fails the file is left byte for byte as it was.
         """
@@ -215,9 +211,6 @@ class LoginDisplay(Protocol):
 # -- for callers on an event loop (the library's async auth) ---------------------------------
 
 
-T = TypeVar("T")
-
-
 class AsyncTokenStore(Protocol):
     """`TokenStore` for a caller on an event loop: the same file, lock and answers, and the
     loop never waits on a file or a lock (the adapter waits in a worker thread)."""
@@ -225,8 +218,8 @@ class AsyncTokenStore(Protocol):
     async def load(self) -> Result[TokenSet | None, StorageFailure]: ...
 
     async def update(
-        self, change: Callable[[TokenSet | None], Awaitable[Result[TokenSet, AuthFailure]]]
-    ) -> Result[TokenSet, AuthFailure]:
+        self, change: Callable[[TokenSet | None], Awaitable[Result[TokenSet, E]]]
+    ) -> Result[TokenSet, E | StorageFailure]:
         """As `TokenStore.update`, the change awaited on the caller's loop while the
         cross-process lock is held, so processes and tasks refresh once between them."""
         ...

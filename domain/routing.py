@@ -14,7 +14,7 @@ from domain.errors import ConflictingRouting, InvalidBoolean
 
 if TYPE_CHECKING:
     from domain.config import AppConfig, Project
-    from domain.errors import AuthFailure
+    from domain.errors import RoutingFailure
 
 FORCE_LOCAL = "BASIC_MEMORY_FORCE_LOCAL"
 FORCE_CLOUD = "BASIC_MEMORY_FORCE_CLOUD"
@@ -118,7 +118,7 @@ class ProjectRoute:
     problem: str | None = None
 
 
-def routing_flags(env: Mapping[str, str]) -> Result[RoutingFlags, AuthFailure]:
+def routing_flags(env: Mapping[str, str]) -> Result[RoutingFlags, RoutingFailure]:
     parsed = parse_routing_flags(env)
     if isinstance(parsed, Failure):
         return Failure(parsed.failure())

@@ -10,7 +10,8 @@ from cyclopts import Parameter
 from returns.result import Failure, Result, Success
 
 from domain.credentials import API_KEY_VARIABLE
-from domain.errors import AuthFailure, InvalidApiKey, NoApiKeyInput, SeveralKeyLines
+from domain.errors import InvalidApiKey
+from entrypoints.cli_failures import NoApiKeyInput, SeveralKeyLines
 from entrypoints.command_support import prepare
 from entrypoints.console import err, is_terminal, out
 from entrypoints.presenters import EXIT_OK, fail
@@ -19,7 +20,7 @@ from entrypoints.presenters import EXIT_OK, fail
 MAX_STDIN_BYTES = 4096
 
 
-def _read_key(key: str | None) -> Result[str, AuthFailure]:
+def _read_key(key: str | None) -> Result[str, InvalidApiKey | NoApiKeyInput | SeveralKeyLines]:
     """The key from the argument, standard input, or a hidden prompt on a terminal."""
     if key is not None and key != "-":
         err(
@@ -49,7 +50,7 @@ def _read_key(key: str | None) -> Result[str, AuthFailure]:
     return _given(lines[0] if lines else "")
 
 
-def _given(raw: str) -> Result[str, AuthFailure]:
+def _given(raw: str) -> Result[str, NoApiKeyInput]:
     return Success(raw) if raw.strip() else Failure(NoApiKeyInput())
 
 

@@ -11,13 +11,8 @@ from dependency_injector import providers
 from returns.result import Failure, Success
 
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
-from domain.errors import (
-    ConfirmationRequired,
-    CredentialRejected,
-    LoginCancelled,
-    NotLoggedIn,
-    SubscriptionRequired,
-)
+from domain.errors import CredentialRejected, NoCredential, SubscriptionRequired
+from entrypoints.cli_failures import CliFailure, ConfirmationRequired, LoginCancelled
 from entrypoints.command_support import cloud_host, prepare, prepare_logout
 from entrypoints.console import (
     JsonLoginDisplay,
@@ -125,7 +120,7 @@ def login(
     return EXIT_CLOUD_UNAVAILABLE
 
 
-def _report_login_failure_as_json(failure: AuthFailure) -> int:
+def _report_login_failure_as_json(failure: AuthFailure | CliFailure) -> int:
     """The error event on stdout for the program, the usual line on stderr for a person."""
     out_json_line(login_error_event(failure))
     return fail(failure)
@@ -147,7 +142,7 @@ def token(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = Fal
     if isinstance(fresh, Failure):
         failure = fresh.failure()
         key_places = _api_key_places(container)
-        if isinstance(failure, NotLoggedIn) and key_places:
+        if failure == NoCredential("not_logged_in") and key_places:
             err(
                 "Error: No OAuth session; `bm cloud token` prints only OAuth tokens. "
                 f"Your API key is in {key_places}."
@@ -273,7 +268,7 @@ def status(
     endpoints = container.endpoints()
     if isinstance(endpoints, Failure) and not offline:
         return fail(endpoints.failure())
-    report = container.status().execute(offline=offline).unwrap()
+    report = container.status().execute(offline=offline)
     host = cloud_host(container)
     folder = str(container.data_dir())
     if json_:

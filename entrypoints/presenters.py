@@ -10,7 +10,6 @@ from domain.credentials import describe_source
 from domain.errors import (
     AccessDenied,
     AuthFailure,
-    ConfirmationRequired,
     ConflictingRouting,
     CorruptFile,
     CredentialRejected,
@@ -24,26 +23,27 @@ from domain.errors import (
     InvalidProjectPath,
     KeyNotSaved,
     LockTimeout,
-    LoginCancelled,
     LoginTimedOut,
     MalformedResponse,
-    NoApiKeyInput,
     NoCredential,
-    NoCredentialForProject,
-    NotLoggedIn,
-    OAuthRequired,
     ProjectExists,
     ProviderError,
     ServerError,
     ServiceUnreachable,
     SessionExpired,
     SessionNotSaved,
-    SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
     UntrustedPath,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
+from entrypoints.cli_failures import (
+    CliFailure,
+    ConfirmationRequired,
+    LoginCancelled,
+    NoApiKeyInput,
+    SeveralKeyLines,
+)
 from entrypoints.console import err, human_duration
 
 if TYPE_CHECKING:
@@ -62,18 +62,15 @@ EXIT_CLOUD_UNAVAILABLE = 3
 EXIT_INTERRUPTED = 130
 
 
-def exit_code(failure: AuthFailure) -> int:
+def exit_code(failure: AuthFailure | CliFailure) -> int:
     match failure:
         case (
             InvalidApiKey()
             | InvalidBoolean()
             | ConflictingRouting()
             | InsecureHost()
-            | NotLoggedIn()
-            | SessionExpired()
-            | OAuthRequired()
-            | NoCredentialForProject()
             | NoCredential()
+            | SessionExpired()
             | AccessDenied()
             | DeviceCodeExpired()
             | LoginTimedOut()
@@ -109,13 +106,13 @@ def exit_code(failure: AuthFailure) -> int:
             assert_never(failure)
 
 
-def fail(failure: AuthFailure) -> int:
+def fail(failure: AuthFailure | CliFailure) -> int:
     """Report a failure as one line on stderr and give its exit code."""
     err(f"Error: {failure.message}")
     return exit_code(failure)
 
 
-def login_failure_reason(failure: AuthFailure) -> str:
+def login_failure_reason(failure: AuthFailure | CliFailure) -> str:
     """The `reason` of `bm cloud login --json`'s error event: what a program acts on."""
     match failure:
         case AccessDenied():
@@ -148,10 +145,7 @@ def login_failure_reason(failure: AuthFailure) -> str:
         case (
             # Not failures of a login; named so a new failure type must be placed here.
             InvalidApiKey()
-            | NotLoggedIn()
             | SessionExpired()
-            | OAuthRequired()
-            | NoCredentialForProject()
             | NoCredential()
             | CredentialRejected()
             | SubscriptionRequired()
@@ -170,7 +164,7 @@ def login_failure_reason(failure: AuthFailure) -> str:
             assert_never(failure)
 
 
-def login_error_event(failure: AuthFailure) -> dict[str, str]:
+def login_error_event(failure: AuthFailure | CliFailure) -> dict[str, str]:
     return {"event": "error", "reason": login_failure_reason(failure), "message": failure.message}
 
 

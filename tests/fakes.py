@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pydantic import SecretStr
 from returns.result import Failure, Result, Success
@@ -12,7 +13,6 @@ from domain.api_key import API_KEY_PREFIX, ApiKey, parse_api_key
 from domain.config import AppConfig
 from domain.credentials import Credential
 from domain.errors import (
-    AuthFailure,
     CredentialRejected,
     ProviderError,
     ServiceUnreachable,
@@ -32,6 +32,9 @@ from domain.ports import (
     VerificationPrompt,
 )
 from domain.session import TokenResponse, TokenSet
+
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 class FakeClock:
@@ -64,6 +67,10 @@ class FakeSleeper:
     @property
     def total(self) -> float:
         return sum(self.naps)
+
+
+def no_look(session: TokenSet | None) -> None:
+    """A `TokenStore.delete` look that needs nothing from the session it removes."""
 
 
 class InMemoryTokenStore:
@@ -100,29 +107,28 @@ class InMemoryTokenStore:
         return Success(None)
 
     def delete(
-        self, last_look: Callable[[TokenSet | None], None] | None = None
-    ) -> Result[bool, StorageFailure]:
+        self, last_look: Callable[[TokenSet | None], T]
+    ) -> Result[tuple[bool, T], StorageFailure]:
         existed = self.tokens is not None or self.broken is not None
-        if last_look is not None:
-            last_look(None if self.broken is not None else self.tokens)
+        seen = last_look(None if self.broken is not None else self.tokens)
         self.tokens = None
         self.broken = None
-        return Success(existed)
+        return Success((existed, seen))
 
     def update(
-        self, change: Callable[[TokenSet | None], Result[TokenSet, AuthFailure]]
-    ) -> Result[TokenSet, AuthFailure]:
+        self, change: Callable[[TokenSet | None], Result[tuple[TokenSet, T], E]]
+    ) -> Result[tuple[TokenSet, T], E | StorageFailure]:
         current = self.load()
         if isinstance(current, Failure):
             return Failure(current.failure())
         before = current.unwrap()
         result = change(before)
         if isinstance(result, Failure):
-            return result
-        after = result.unwrap()
-        if after is not before:
-            self.save(after)
-        return Success(after)
+            return Failure(result.failure())
+        answer = result.unwrap()
+        if answer[0] is not before:
+            self.save(answer[0])
+        return Success(answer)
 
 
 class InMemoryConfigStore:
@@ -137,17 +143,20 @@ class InMemoryConfigStore:
         return Success(self.config)
 
     def update(
-        self, change: Callable[[AppConfig], Result[AppConfig, AuthFailure]]
-    ) -> Result[AppConfig, AuthFailure]:
+        self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
+    ) -> Result[tuple[AppConfig, T], E | StorageFailure]:
         current = self.load()
         if isinstance(current, Failure):
             return Failure(current.failure())
         before = current.unwrap()
         result = change(before)
-        if isinstance(result, Success) and result.unwrap() is not before:
-            self.config = result.unwrap()
+        if isinstance(result, Failure):
+            return Failure(result.failure())
+        answer = result.unwrap()
+        if answer[0] is not before:
+            self.config = answer[0]
             self.writes += 1
-        return result
+        return Success(answer)
 
 
 def device_authorization(

@@ -65,9 +65,11 @@ def full_config() -> AppConfig:
     )
 
 
-def replace_with(config: AppConfig) -> Callable[[AppConfig], Result[AppConfig, AuthFailure]]:
-    def change(current: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return Success(config)
+def replace_with(
+    config: AppConfig,
+) -> Callable[[AppConfig], Result[tuple[AppConfig, None], AuthFailure]]:
+    def change(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return Success((config, None))
 
     return change
 
@@ -77,7 +79,7 @@ def test_missing_config_loads_as_empty(harness: Harness) -> None:
 
 
 def test_update_then_load_round_trips_every_field(harness: Harness) -> None:
-    assert harness.store.update(replace_with(full_config())) == Success(full_config())
+    assert harness.store.update(replace_with(full_config())) == Success((full_config(), None))
 
     loaded = harness.store.load().unwrap()
 
@@ -92,15 +94,18 @@ def test_update_sees_the_stored_config_and_applies_the_change(harness: Harness) 
     harness.store.update(replace_with(full_config()))
     seen: list[AppConfig] = []
 
-    def add_project(current: AppConfig) -> Result[AppConfig, AuthFailure]:
+    def add_project(current: AppConfig) -> Result[tuple[AppConfig, tuple[str, ...]], AuthFailure]:
         seen.append(current)
-        return current.with_project("journal", "/home/me/journal")
+        added = current.with_project("journal", "/home/me/journal")
+        return added.map(lambda config: (config, current.project_names))
 
     result = harness.store.update(add_project)
 
     assert seen == [full_config()]
-    assert result.unwrap().project_names == ("journal", "notes", "research")
-    assert harness.store.load() == result
+    assert result.unwrap()[0].project_names == ("journal", "notes", "research")
+    # What the change found comes back with the config it made.
+    assert result.unwrap()[1] == ("notes", "research")
+    assert harness.store.load() == result.map(lambda answer: answer[0])
 
 
 def test_removing_values_round_trips(harness: Harness) -> None:
@@ -117,8 +122,8 @@ def test_removing_values_round_trips(harness: Harness) -> None:
 def test_a_failing_change_leaves_the_config_as_it_was(harness: Harness) -> None:
     harness.store.update(replace_with(full_config()))
 
-    def add_duplicate(current: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return current.with_project("notes", "/elsewhere")
+    def add_duplicate(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return current.with_project("notes", "/elsewhere").map(lambda config: (config, None))
 
     result = harness.store.update(add_duplicate)
 
@@ -130,11 +135,11 @@ def test_returning_the_same_config_keeps_it(harness: Harness) -> None:
     harness.store.update(replace_with(full_config()))
     given: list[AppConfig] = []
 
-    def keep(current: AppConfig) -> Result[AppConfig, AuthFailure]:
+    def keep(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
         given.append(current)
-        return Success(current)
+        return Success((current, None))
 
-    assert harness.store.update(keep).unwrap() is given[0]
+    assert harness.store.update(keep).unwrap()[0] is given[0]
     assert harness.store.load() == Success(full_config())
 
 
@@ -142,9 +147,9 @@ def test_a_damaged_config_fails_and_the_change_is_not_called(harness: Harness) -
     harness.damage()
     calls: list[AppConfig] = []
 
-    def record(current: AppConfig) -> Result[AppConfig, AuthFailure]:
+    def record(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
         calls.append(current)
-        return Success(full_config())
+        return Success((full_config(), None))
 
     assert isinstance(harness.store.load().failure(), CorruptFile)
     assert isinstance(harness.store.update(record).failure(), CorruptFile)

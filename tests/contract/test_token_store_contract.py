@@ -11,10 +11,10 @@ from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.json_file_token_store import JsonFileTokenStore
-from domain.errors import AuthFailure, CorruptFile, FileAccessError, NotLoggedIn
+from domain.errors import AuthFailure, CorruptFile, FileAccessError, NoCredential
 from domain.ports import TokenStore
 from domain.session import TokenSet
-from tests.fakes import InMemoryTokenStore
+from tests.fakes import InMemoryTokenStore, no_look
 
 
 @dataclass
@@ -117,11 +117,11 @@ def test_save_replaces_the_previous_session(harness: Harness) -> None:
 def test_update_creates_a_session_from_nothing(harness: Harness) -> None:
     seen: list[TokenSet | None] = []
 
-    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def create(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
         seen.append(current)
-        return Success(full_session())
+        return Success((full_session(), None))
 
-    assert harness.store.update(create) == Success(full_session())
+    assert harness.store.update(create) == Success((full_session(), None))
     assert seen == [None]
     assert harness.store.load() == Success(full_session())
 
@@ -129,14 +129,16 @@ def test_update_creates_a_session_from_nothing(harness: Harness) -> None:
 def test_update_applies_the_change_to_the_stored_session(harness: Harness) -> None:
     harness.store.save(full_session())
 
-    def rotate(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def rotate(current: TokenSet | None) -> Result[tuple[TokenSet, str], AuthFailure]:
         assert current is not None
-        return Success(current.model_copy(update={"access_token": SecretStr("access-2")}))
+        rotated = current.model_copy(update={"access_token": SecretStr("access-2")})
+        return Success((rotated, current.access_token.get_secret_value()))
 
     result = harness.store.update(rotate)
 
     expected = full_session("access-2")
-    assert result == Success(expected)
+    # What the change found comes back with the session it made.
+    assert result == Success((expected, "access-1"))
     assert harness.store.load() == Success(expected)
 
 
@@ -144,10 +146,10 @@ def test_a_failing_change_writes_nothing_and_comes_back(harness: Harness) -> Non
     harness.store.save(full_session())
     before = harness.write_marker()
 
-    def refuse(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
-        return Failure(NotLoggedIn())
+    def refuse(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
+        return Failure(NoCredential("not_logged_in"))
 
-    assert harness.store.update(refuse) == Failure(NotLoggedIn())
+    assert harness.store.update(refuse) == Failure(NoCredential("not_logged_in"))
     assert harness.write_marker() == before
     assert harness.store.load() == Success(full_session())
 
@@ -157,24 +159,24 @@ def test_returning_the_same_session_writes_nothing(harness: Harness) -> None:
     before = harness.write_marker()
     given: list[TokenSet | None] = []
 
-    def keep(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def keep(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
         assert current is not None
         given.append(current)
-        return Success(current)
+        return Success((current, None))
 
     result = harness.store.update(keep)
 
-    assert result.unwrap() is given[0]
+    assert result.unwrap()[0] is given[0]
     assert harness.write_marker() == before
 
 
 def test_delete_says_whether_something_was_removed(harness: Harness) -> None:
-    assert harness.store.delete() == Success(False)
+    assert harness.store.delete(no_look) == Success((False, None))
     harness.store.save(full_session())
 
-    assert harness.store.delete() == Success(True)
+    assert harness.store.delete(no_look) == Success((True, None))
     assert harness.store.load() == Success(None)
-    assert harness.store.delete() == Success(False)
+    assert harness.store.delete(no_look) == Success((False, None))
 
 
 def test_check_writable_writes_nothing(harness: Harness) -> None:
@@ -198,9 +200,9 @@ def test_a_damaged_session_fails_to_load_and_is_not_overwritten(harness: Harness
     harness.damage()
     calls: list[TokenSet | None] = []
 
-    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def create(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
         calls.append(current)
-        return Success(full_session())
+        return Success((full_session(), None))
 
     assert isinstance(harness.store.load().failure(), CorruptFile)
     assert isinstance(harness.store.save(full_session()).failure(), CorruptFile)
@@ -211,7 +213,7 @@ def test_a_damaged_session_fails_to_load_and_is_not_overwritten(harness: Harness
 def test_a_damaged_session_can_still_be_deleted(harness: Harness) -> None:
     harness.damage()
 
-    assert harness.store.delete() == Success(True)
+    assert harness.store.delete(no_look) == Success((True, None))
     assert harness.store.load() == Success(None)
 
 
@@ -219,7 +221,7 @@ def test_delete_shows_the_session_before_removing_it(harness: Harness) -> None:
     """Logout revokes inside this look, under the lock, so nothing can rotate in between."""
     seen: list[TokenSet | None] = []
     harness.store.save(full_session("access-9")).unwrap()
-    assert harness.store.delete(seen.append).unwrap() is True
+    assert harness.store.delete(seen.append).unwrap()[0] is True
     assert [s.access_token.get_secret_value() if s else None for s in seen] == ["access-9"]
-    assert harness.store.delete(seen.append).unwrap() is False
+    assert harness.store.delete(seen.append).unwrap()[0] is False
     assert seen[-1] is None

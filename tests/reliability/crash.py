@@ -90,21 +90,24 @@ def config_versions() -> list[AppConfig]:
     return versions
 
 
-def _as_version(version: AppConfig) -> Callable[[AppConfig], Result[AppConfig, AuthFailure]]:
-    def change(current: AppConfig) -> Result[AppConfig, AuthFailure]:
+def _as_version(
+    version: AppConfig,
+) -> Callable[[AppConfig], Result[tuple[AppConfig, None], AuthFailure]]:
+    def change(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
         # Like the use cases: a copy of what was read, so unknown keys survive.
-        return Success(
-            current.model_copy(
-                update={"projects": version.projects, "cloud_api_key": version.cloud_api_key}
-            )
+        copied = current.model_copy(
+            update={"projects": version.projects, "cloud_api_key": version.cloud_api_key}
         )
+        return Success((copied, None))
 
     return change
 
 
-def _to_token_version(version: TokenSet) -> Callable[[TokenSet | None], Result[TokenSet, Any]]:
-    def change(current: TokenSet | None) -> Result[TokenSet, Any]:
-        return Success(version)
+def _to_token_version(
+    version: TokenSet,
+) -> Callable[[TokenSet | None], Result[tuple[TokenSet, None], Any]]:
+    def change(current: TokenSet | None) -> Result[tuple[TokenSet, None], Any]:
+        return Success((version, None))
 
     return change
 

@@ -22,10 +22,16 @@ _HOLD_LOCK = """
 import sys, time
 from pathlib import Path
 from returns.pipeline import is_successful
-from adapters.atomic_files import locked
-with locked(Path(sys.argv[1]), timeout=5) as lock:
-    print("held" if is_successful(lock) else "not held", flush=True)
+from adapters.atomic_files import with_lock
+from returns.result import Success
+
+def hold():
+    print("held", flush=True)
     time.sleep(600)
+    return Success(None)
+
+if not is_successful(with_lock(Path(sys.argv[1]), 5, hold)):
+    print("not held", flush=True)
 """
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
 from adapters.atomic_files import (
     LOCK_NOTICE_AFTER_SECONDS,
     ONE_MIB,
     lock_path_for,
-    locked,
     read_bytes_limited,
+    with_lock,
     write_atomically,
 )
 from domain.errors import CorruptFile, FileAccessError, LockTimeout
@@ -26,6 +26,11 @@ from domain.errors import CorruptFile, FileAccessError, LockTimeout
 
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def held() -> Result[None, str]:
+    """A lock body with nothing to do: the result is then the lock's own."""
+    return Success(None)
 
 
 @pytest.fixture
@@ -120,8 +125,7 @@ def test_taking_the_lock_removes_stale_temps_of_that_file_only(tmp_path: Path) -
     for path in unrelated:
         path.write_bytes(b"keep")
 
-    with locked(target, timeout=1.0) as lock:
-        assert lock == Success(None)
+    assert with_lock(target, 1.0, held) == Success(None)
 
     assert not any(path.exists() for path in stale)
     assert all(path.exists() for path in unrelated)
@@ -130,8 +134,7 @@ def test_taking_the_lock_removes_stale_temps_of_that_file_only(tmp_path: Path) -
 def test_lock_file_is_private_and_lives_beside_the_data_file(tmp_path: Path) -> None:
     target = tmp_path / "data.json"
 
-    with locked(target, timeout=1.0) as lock:
-        assert lock == Success(None)
+    assert with_lock(target, 1.0, held) == Success(None)
 
     assert lock_path_for(target) == tmp_path / "data.json.lock"
     assert mode_of(lock_path_for(target)) == 0o600
@@ -140,27 +143,45 @@ def test_lock_file_is_private_and_lives_beside_the_data_file(tmp_path: Path) -> 
 def test_lock_creates_a_missing_folder_privately(tmp_path: Path) -> None:
     target = tmp_path / "fresh" / "data.json"
 
-    with locked(target, timeout=1.0) as lock:
-        assert lock == Success(None)
+    assert with_lock(target, 1.0, held) == Success(None)
 
     assert mode_of(tmp_path / "fresh") == 0o700
+
+
+def test_the_body_runs_only_while_the_lock_is_held(tmp_path: Path) -> None:
+    target = tmp_path / "data.json"
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    ran: list[bool] = []
+
+    def body() -> Result[str, str]:
+        ran.append(lock_path_for(target).exists())
+        return Failure("the body's own failure")
+
+    assert with_lock(target, 1.0, body) == Failure("the body's own failure")
+    assert isinstance(with_lock(blocker / "data.json", 1.0, body).failure(), FileAccessError)
+    assert ran == [True]
 
 
 def test_lock_in_an_impossible_place_is_a_failure(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
 
-    with locked(blocker / "data.json", timeout=1.0) as lock:
-        assert isinstance(lock.failure(), FileAccessError)
+    assert isinstance(with_lock(blocker / "data.json", 1.0, held).failure(), FileAccessError)
 
 
 _HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from adapters.atomic_files import locked
-with locked(Path(sys.argv[1]), timeout=5) as lock:
+from adapters.atomic_files import with_lock
+from returns.result import Success
+
+def hold():
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
+    return Success(None)
+
+with_lock(Path(sys.argv[1]), 5, hold)
 """
 
 
@@ -190,8 +211,8 @@ def held_for(tmp_path: Path) -> Iterator[Callable[[float], Path]]:
 
 def test_a_free_lock_is_taken_without_a_notice(tmp_path: Path) -> None:
     notices: list[tuple[Path, float]] = []
-    with locked(tmp_path / "data.json", 5.0, lambda *told: notices.append(told)) as lock:
-        assert lock == Success(None)
+    lock = with_lock(tmp_path / "data.json", 5.0, held, lambda *told: notices.append(told))
+    assert lock == Success(None)
     assert notices == []
 
 
@@ -201,9 +222,9 @@ def test_waiting_on_a_held_lock_is_told_once_with_the_time_left(
     target = held_for(LOCK_NOTICE_AFTER_SECONDS * 3)
     notices: list[tuple[Path, float]] = []
     started = time.monotonic()
-    with locked(target, 5.0, lambda *told: notices.append(told)) as lock:
-        waited = time.monotonic() - started
-        assert lock == Success(None)
+    lock = with_lock(target, 5.0, held, lambda *told: notices.append(told))
+    waited = time.monotonic() - started
+    assert lock == Success(None)
     [(told_lock, seconds_left)] = notices
     assert told_lock == lock_path_for(target)
     assert 5.0 - LOCK_NOTICE_AFTER_SECONDS - 1.0 < seconds_left <= 5.0 - LOCK_NOTICE_AFTER_SECONDS
@@ -218,16 +239,15 @@ def test_a_notice_that_cannot_be_shown_does_not_fail_the_lock(
     def closed_stderr(lock: Path, seconds_left: float) -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    with locked(target, 5.0, closed_stderr) as lock:
-        assert lock == Success(None)
+    assert with_lock(target, 5.0, held, closed_stderr) == Success(None)
 
 
 def test_the_notice_does_not_change_the_timeout(held_for: Callable[[float], Path]) -> None:
     target = held_for(30)
     notices: list[tuple[Path, float]] = []
     started = time.monotonic()
-    with locked(target, 1.5, lambda *told: notices.append(told)) as lock:
-        waited = time.monotonic() - started
-        assert lock.failure() == LockTimeout(str(lock_path_for(target)), 1.5)
+    lock = with_lock(target, 1.5, held, lambda *told: notices.append(told))
+    waited = time.monotonic() - started
+    assert lock.failure() == LockTimeout(str(lock_path_for(target)), 1.5)
     assert 1.5 <= waited < 3.0
     assert len(notices) == 1

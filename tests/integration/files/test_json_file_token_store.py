@@ -14,6 +14,7 @@ from returns.result import Failure, Result, Success
 from adapters.json_file_token_store import JsonFileTokenStore
 from domain.errors import AuthFailure, CorruptFile, FileAccessError, SessionExpired
 from domain.session import TokenSet
+from tests.fakes import no_look
 
 SECRET = "SECRET-d0n7-l34k-m3"
 
@@ -77,9 +78,9 @@ def test_a_file_written_elsewhere_loads_with_unknown_fields_kept_on_rewrite(
     assert loaded.token_type == "Bearer"
     assert loaded.extra == {"expires_in": 3600, "scope": ["openid"]}
 
-    def bump(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def bump(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
         assert current is not None
-        return Success(current.model_copy(update={"expires_at": 200}))
+        return Success((current.model_copy(update={"expires_at": 200}), None))
 
     store.update(bump)
 
@@ -95,7 +96,7 @@ def test_a_rejected_change_leaves_the_file_byte_for_byte(
     original = b'{"expires_at": 5,   "access_token": "x", "odd": [1,2]}'
     path.write_bytes(original)
 
-    def refuse(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
+    def refuse(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
         return Failure(SessionExpired())
 
     assert store.update(refuse) == Failure(SessionExpired())
@@ -190,7 +191,7 @@ def test_a_directory_at_the_token_path_is_an_access_failure(
 
     assert store.load() == Failure(FileAccessError(str(path), "is a directory"))
     assert isinstance(store.save(session()).failure(), FileAccessError)
-    assert isinstance(store.delete().failure(), FileAccessError)
+    assert isinstance(store.delete(no_look).failure(), FileAccessError)
     assert path.is_dir()
 
 
@@ -213,8 +214,8 @@ def test_a_symbolic_link_is_refused_for_reading_and_writing(
     path.symlink_to(elsewhere)
     refused = FileAccessError(str(path), "is a symbolic link; remove it")
 
-    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
-        return Success(session())
+    def create(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
+        return Success((session(), None))
 
     assert store.load() == Failure(refused)
     assert store.save(session()) == Failure(refused)
@@ -231,7 +232,7 @@ def test_delete_removes_the_link_itself_not_its_target(
     elsewhere.write_text("precious")
     path.symlink_to(elsewhere)
 
-    assert store.delete() == Success(True)
+    assert store.delete(no_look) == Success((True, None))
 
     assert not path.is_symlink()
     assert elsewhere.read_text() == "precious"
@@ -241,7 +242,7 @@ def test_a_dangling_link_is_refused_and_deletable(store: JsonFileTokenStore, pat
     path.symlink_to(path.parent / "does-not-exist")
 
     assert isinstance(store.load().failure(), FileAccessError)
-    assert store.delete() == Success(True)
+    assert store.delete(no_look) == Success((True, None))
     assert not os.path.lexists(path)
 
 
@@ -271,7 +272,7 @@ def test_save_creates_a_missing_data_folder_privately(tmp_path: Path) -> None:
 def test_delete_in_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "data" / ".cloud_tokens.json"
 
-    assert JsonFileTokenStore(path).delete() == Success(False)
+    assert JsonFileTokenStore(path).delete(no_look) == Success((False, None))
     assert not path.parent.exists()
 
 

@@ -45,12 +45,12 @@ config_path, token_path, name, bumps = Path(sys.argv[2]), Path(sys.argv[3]), sys
 
 def add(config):
     time.sleep(0.002)  # widen the read-modify-write window a lost update would need
-    return config.with_project(name, "/projects/" + name)
+    return config.with_project(name, "/projects/" + name).map(lambda added: (added, None))
 
 def bump(current):
     time.sleep(0.001)
     extra = {**current.extra, "count": current.extra.get("count", 0) + 1}
-    return Success(current.model_copy(update={"extra": extra}))
+    return Success((current.model_copy(update={"extra": extra}), None))
 
 if not isinstance(YamlConfigStore(config_path, lock_timeout=30).update(add), Success):
     sys.exit(1)
@@ -64,10 +64,16 @@ for _ in range(bumps):
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from adapters.atomic_files import locked
-with locked(Path(sys.argv[1]), timeout=5) as lock:
-    print("held" if lock.__class__.__name__ == "Success" else "not held", flush=True)
+from adapters.atomic_files import with_lock
+from returns.result import Success
+
+def hold():
+    print("held", flush=True)
     time.sleep(60)
+    return Success(None)
+
+if not isinstance(with_lock(Path(sys.argv[1]), 5, hold), Success):
+    print("not held", flush=True)
 """
 
 
@@ -150,9 +156,9 @@ def test_a_held_lock_makes_update_time_out_without_calling_the_change(
     hold_lock(children, path)
     calls: list[AppConfig] = []
 
-    def record(config: AppConfig) -> Result[AppConfig, AuthFailure]:
+    def record(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
         calls.append(config)
-        return config.with_project("late", "/late")
+        return config.with_project("late", "/late").map(lambda added: (added, None))
 
     began = time.monotonic()
     result = YamlConfigStore(path, lock_timeout=0.5).update(record)
@@ -172,8 +178,8 @@ def test_a_lock_held_by_a_killed_process_does_not_block(
     holder.kill()  # SIGKILL: no cleanup code runs; the kernel drops the flock
     holder.wait(timeout=5)
 
-    def create(current: TokenSet | None) -> Result[TokenSet, AuthFailure]:
-        return Success(TokenSet(access_token=SecretStr("a"), expires_at=1))
+    def create(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
+        return Success((TokenSet(access_token=SecretStr("a"), expires_at=1), None))
 
     began = time.monotonic()
     result = JsonFileTokenStore(path, lock_timeout=0.5).update(create)

@@ -96,8 +96,8 @@ def test_any_config_round_trips_through_the_yaml_file(first: AppConfig, second: 
         store = YamlConfigStore(Path(folder) / "config.yaml")
 
         def replace_with(config: AppConfig) -> Any:
-            def change(current: AppConfig) -> Result[AppConfig, AuthFailure]:
-                return Success(config)
+            def change(current: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+                return Success((config, None))
 
             return change
 

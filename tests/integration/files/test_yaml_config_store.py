@@ -45,9 +45,11 @@ def store(path: Path) -> YamlConfigStore:
     return YamlConfigStore(path, lock_timeout=1.0)
 
 
-def add(name: str, where: str) -> Callable[[AppConfig], Result[AppConfig, AuthFailure]]:
-    def change(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return config.with_project(name, where)
+def add(
+    name: str, where: str
+) -> Callable[[AppConfig], Result[tuple[AppConfig, None], AuthFailure]]:
+    def change(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return config.with_project(name, where).map(lambda added: (added, None))
 
     return change
 
@@ -73,8 +75,9 @@ def test_a_rewrite_keeps_unknown_keys_their_values_and_their_order(
     path.write_bytes(HAND_WRITTEN)
     before = yaml.safe_load(HAND_WRITTEN)
 
-    def change(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return config.with_project("journal", "/j").unwrap().with_mode("notes", ProjectMode.CLOUD)
+    def change(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        added = config.with_project("journal", "/j").unwrap()
+        return added.with_mode("notes", ProjectMode.CLOUD).map(lambda moved: (moved, None))
 
     assert isinstance(store.update(change), Success)
 
@@ -98,8 +101,8 @@ def test_removing_the_api_key_removes_only_that_key(store: YamlConfigStore, path
     path.write_bytes(HAND_WRITTEN)
     before = yaml.safe_load(HAND_WRITTEN)
 
-    def forget_key(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return Success(config.with_api_key(None))
+    def forget_key(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return Success((config.with_api_key(None), None))
 
     store.update(forget_key)
 
@@ -119,8 +122,8 @@ def test_a_rejected_change_leaves_the_file_byte_for_byte(
 ) -> None:
     path.write_bytes(HAND_WRITTEN)
 
-    def remove_unknown(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return config.without_project("nope")
+    def remove_unknown(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return config.without_project("nope").map(lambda removed: (removed, None))
 
     assert isinstance(store.update(remove_unknown).failure(), UnknownProject)
     assert path.read_bytes() == HAND_WRITTEN
@@ -132,8 +135,8 @@ def test_an_unchanged_config_is_not_rewritten_so_comments_survive(
     path.write_bytes(HAND_WRITTEN)
     inode = path.stat().st_ino
 
-    def copy(config: AppConfig) -> Result[AppConfig, AuthFailure]:
-        return Success(config.model_copy())
+    def copy(config: AppConfig) -> Result[tuple[AppConfig, None], AuthFailure]:
+        return Success((config.model_copy(), None))
 
     store.update(copy)
 

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from application.create_api_key import CreateApiKey
 from application.ensure_fresh_session import EnsureFreshSession
 from domain.config import AppConfig
-from domain.errors import InvalidKeyName, OAuthRequired, SessionExpired
+from domain.errors import InvalidKeyName, NoCredential, SessionExpired
 from domain.session import TokenSet
 from tests.fakes import (
     FakeClock,
@@ -42,7 +42,7 @@ def _session(expires_at: int, refresh: str | None = "refresh-0") -> TokenSet:
 
 def test_create_needs_oauth_even_with_an_api_key_configured() -> None:
     creator, config, cloud, _ = _creator(None, key=GOOD)
-    assert creator.execute("desktop-work").failure() == OAuthRequired()
+    assert creator.execute("desktop-work").failure() == NoCredential("key_creation")
     assert cloud.created == []
     assert config.config.cloud_api_key == SecretStr(GOOD)
 

@@ -6,7 +6,7 @@ from pydantic import SecretStr
 from returns.result import Failure, Success
 
 from application.ensure_fresh_session import EnsureFreshSession
-from domain.errors import CorruptFile, NotLoggedIn, ServiceUnreachable, SessionExpired
+from domain.errors import CorruptFile, NoCredential, ServiceUnreachable, SessionExpired
 from domain.session import TokenSet
 from tests.fakes import FakeClock, FakeIdentityProvider, InMemoryTokenStore, token_response
 
@@ -33,7 +33,7 @@ def _use_case(
 
 def test_no_session_is_not_logged_in() -> None:
     use_case, _, identity, _ = _use_case(None)
-    assert use_case.execute().failure() == NotLoggedIn()
+    assert use_case.execute().failure() == NoCredential("not_logged_in")
     assert identity.refresh_calls == []
 
 

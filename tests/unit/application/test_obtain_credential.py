@@ -9,7 +9,7 @@ from application.ensure_fresh_session import EnsureFreshSession
 from application.obtain_credential import ObtainCredential
 from domain.config import AppConfig
 from domain.credentials import CredentialSource
-from domain.errors import CredentialRejected, NoCredential, NoCredentialForProject
+from domain.errors import CredentialRejected, NoCredential
 from domain.session import TokenSet
 from tests.fakes import (
     FakeClock,
@@ -64,8 +64,8 @@ def test_a_refused_api_key_is_reported_not_retried() -> None:
 
 def test_nothing_usable() -> None:
     obtain, _ = _obtain(None, session=False)
-    assert obtain.execute().failure() == NoCredential()
-    assert obtain.execute("research").failure() == NoCredentialForProject("research")
+    assert obtain.execute().failure() == NoCredential("global")
+    assert obtain.execute("research").failure() == NoCredential("project", "research")
 
 
 def test_global_operations_fall_back_to_the_key_when_the_session_is_over() -> None:

@@ -11,7 +11,7 @@ from domain.errors import (
     ConflictingRouting,
     InvalidApiKey,
     InvalidBoolean,
-    NoCredentialForProject,
+    NoCredential,
     SessionExpired,
 )
 from domain.routing import Route
@@ -79,7 +79,7 @@ def test_cloud_routes_use_the_api_key_first(
 
 def test_a_cloud_route_without_credentials_names_the_project() -> None:
     setup = Setup()
-    assert setup.resolve("research").failure() == NoCredentialForProject("research")
+    assert setup.resolve("research").failure() == NoCredential("project", "research")
 
 
 def test_a_malformed_env_key_is_reported_not_skipped() -> None:

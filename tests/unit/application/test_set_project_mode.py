@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.set_project_mode import SetProjectMode
 from domain.credentials import CredentialSource
-from domain.errors import NoCredentialForProject, UnknownProject
+from domain.errors import NoCredential, UnknownProject
 from domain.routing import ProjectMode, Route
 from tests.unit.application.project_setup import KEY, Setup
 
@@ -15,7 +15,7 @@ def test_set_cloud_needs_a_credential_and_writes_nothing_without_one() -> None:
     result = SetProjectMode(setup.config, setup.tokens, setup.clock, {}).execute(
         "notes", ProjectMode.CLOUD
     )
-    assert result.failure() == NoCredentialForProject("notes")
+    assert result.failure() == NoCredential("project", "notes")
     assert setup.config.config is before
 
 

@@ -57,7 +57,7 @@ def _status(
     use_case = ShowStatus(
         config, tokens, cloud, clock, env or {}, EnsureFreshSession(tokens, identity, clock)
     )
-    return use_case.execute(offline=offline).unwrap(), cloud, identity
+    return use_case.execute(offline=offline), cloud, identity
 
 
 def test_logged_out_without_key_has_no_credential() -> None:
@@ -137,7 +137,7 @@ def test_cloud_failures_are_carried_in_the_report() -> None:
         {},
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
     )
-    report = use_case.execute().unwrap()
+    report = use_case.execute()
     assert report.cloud is not None
     assert isinstance(report.cloud.result.failure(), SubscriptionRequired)
 
@@ -161,7 +161,7 @@ def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None
         {},
         EnsureFreshSession(tokens, identity, clock),
     )
-    report = use_case.execute().unwrap()
+    report = use_case.execute()
     assert report.session is not None
     assert report.session_problem is not None
     assert "refused" in report.session_problem

@@ -19,7 +19,7 @@ from domain.credentials import (
     for_key_creation,
     for_project_routing,
 )
-from domain.errors import NoCredential, NoCredentialForProject, OAuthRequired
+from domain.errors import NoCredential
 from domain.session import TokenSet
 
 NOW = 1_800_000_000
@@ -28,18 +28,14 @@ CONFIG_KEY = "bmc_fromTheConfigFile002"
 ACCESS_TOKEN = "oauth-access-token"
 
 ENV, CONFIG, OAUTH = "env", "config", "oauth"
-NO_PROJECT, NO_CREDENTIAL, NEEDS_OAUTH = "NoCredentialForProject", "NoCredential", "OAuthRequired"
+# NoCredential reasons.
+NO_PROJECT, NO_CREDENTIAL, NEEDS_OAUTH = "project", "global", "key_creation"
 
 SECRET_OF = {ENV: ENV_KEY, CONFIG: CONFIG_KEY, OAUTH: ACCESS_TOKEN}
 SOURCE_OF = {
     ENV: CredentialSource.ENV_API_KEY,
     CONFIG: CredentialSource.CONFIG_API_KEY,
     OAUTH: CredentialSource.OAUTH_SESSION,
-}
-FAILURE_OF = {
-    NO_PROJECT: NoCredentialForProject,
-    NO_CREDENTIAL: NoCredential,
-    NEEDS_OAUTH: OAuthRequired,
 }
 
 
@@ -114,7 +110,8 @@ def assert_outcome(result: Result[Credential, Any], expected: str) -> None:
         assert credential.secret.get_secret_value() == SECRET_OF[expected]
     else:
         assert not is_successful(result), result
-        assert type(result.failure()) is FAILURE_OF[expected]
+        assert type(result.failure()) is NoCredential
+        assert result.failure().reason == expected
 
 
 @pytest.mark.parametrize(("env", "config", "session", "expected"), rows(0))

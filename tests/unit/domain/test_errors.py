@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import typing
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from domain import errors
 from domain.errors import AuthFailure
+from entrypoints.cli_failures import CliFailure
 
-FAILURE_TYPES: tuple[type[Any], ...] = typing.get_args(AuthFailure)
+FAILURE_TYPES: tuple[type[Any], ...] = get_args(AuthFailure)
 
 # Sample values by annotation; the module uses `from __future__ import annotations`.
 SAMPLES: dict[str, Any] = {
@@ -20,6 +20,8 @@ SAMPLES: dict[str, Any] = {
     "float": 2.5,
     "tuple[str, ...]": ("alpha", "beta"),
     "bool": True,
+    "str | None": "sample",
+    "Literal['not_logged_in', 'key_creation', 'project', 'global']": "project",
 }
 
 
@@ -48,7 +50,8 @@ def test_every_failure_dataclass_in_the_module_is_in_the_union() -> None:
 
 
 @pytest.mark.parametrize(
-    "failure_type", [pytest.param(kind, id=kind.__name__) for kind in FAILURE_TYPES]
+    "failure_type",
+    [pytest.param(kind, id=kind.__name__) for kind in (*FAILURE_TYPES, *get_args(CliFailure))],
 )
 def test_message_is_one_non_empty_line(failure_type: type[Any]) -> None:
     failure = build(failure_type)
@@ -99,6 +102,40 @@ def test_failures_are_frozen_values(failure_type: type[Any]) -> None:
 )
 def test_messages_carry_their_details(failure: Any, expected_fragment: str) -> None:
     assert expected_fragment in failure.message
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        pytest.param(
+            errors.NoCredential("not_logged_in"),
+            "Not logged in to Basic Memory Cloud. Run `bm cloud login`.",
+            id="not-logged-in",
+        ),
+        pytest.param(
+            errors.NoCredential("key_creation"),
+            "Creating an API key requires an OAuth session (an API key cannot create keys). "
+            "Run `bm cloud login`.",
+            id="key-creation",
+        ),
+        pytest.param(
+            errors.NoCredential("project", "research"),
+            "Project 'research' routes to the cloud but no credential is available: "
+            "run `bm cloud login` or `bm cloud api-key save`.",
+            id="project",
+        ),
+        pytest.param(
+            errors.NoCredential("global"),
+            "No cloud credential: run `bm cloud login`, or save an API key with "
+            "`bm cloud api-key save`.",
+            id="global",
+        ),
+    ],
+)
+def test_no_credential_says_what_was_missing_word_for_word(
+    failure: errors.NoCredential, message: str
+) -> None:
+    assert failure.message == message
 
 
 def test_subscription_message_says_what_to_do_after_subscribing() -> None:

@@ -15,6 +15,7 @@ from domain import errors
 from domain.config import AppConfig
 from domain.errors import AuthFailure
 from domain.session import TokenSet
+from entrypoints.cli_failures import CliFailure
 from entrypoints.presenters import exit_code, status_dict, status_exit_code, status_lines
 from tests.fakes import (
     FakeClock,
@@ -26,7 +27,15 @@ from tests.fakes import (
 
 
 def _sample(cls: type) -> AuthFailure:
-    values = {"int": 1, "float": 1.0, "str": "x", "tuple[str, ...]": ("a",), "bool": False}
+    values = {
+        "int": 1,
+        "float": 1.0,
+        "str": "x",
+        "tuple[str, ...]": ("a",),
+        "bool": False,
+        "str | None": None,
+        "typing.Literal['not_logged_in', 'key_creation', 'project', 'global']": "project",
+    }
     hints = typing.get_type_hints(cls)
     args = {
         f.name: values[str(hints[f.name]).replace("<class '", "").replace("'>", "")]
@@ -35,7 +44,9 @@ def _sample(cls: type) -> AuthFailure:
     return typing.cast(AuthFailure, cls(**args))
 
 
-FAILURES = [_sample(cls) for cls in typing.get_args(errors.AuthFailure)]
+FAILURES = [
+    _sample(cls) for cls in (*typing.get_args(errors.AuthFailure), *typing.get_args(CliFailure))
+]
 EXPECTED = {
     "ServiceUnreachable": 3,
     "ServerError": 3,
@@ -76,7 +87,7 @@ def _report(offline: bool, key: str | None = None, accept: bool = True):  # type
         {},
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
     )
-    return use_case.execute(offline=offline).unwrap()
+    return use_case.execute(offline=offline)
 
 
 def test_status_exit_codes_follow_the_spec() -> None:
@@ -158,7 +169,7 @@ def _status_with(env: dict[str, str], broken_config: bool = False):  # type: ign
         env,
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
     )
-    return use_case.execute(offline=True).unwrap()
+    return use_case.execute(offline=True)
 
 
 def test_status_with_a_bad_routing_variable_exits_1_and_hides_projects() -> None:
@@ -196,7 +207,7 @@ def _offline_cloud_line(env: dict[str, str]) -> str:
         env,
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
     )
-    report = use_case.execute(offline=True).unwrap()
+    report = use_case.execute(offline=True)
     (line,) = [line for line in status_lines(report, None) if line.startswith("  Cloud:")]
     return line
 
