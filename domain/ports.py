@@ -22,6 +22,7 @@ from domain.errors import (
     SessionExpired,
     StorageFailure,
     SubscriptionRequired,
+    WorkspaceForbidden,
 )
 from domain.polling import AuthorizationPending, SlowDown
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from domain.config import AppConfig
     from domain.credentials import Credential
     from domain.session import TokenResponse, TokenSet
+    from domain.workspaces import WorkspaceList
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ PollFailure = (
     | NetworkFailure
 )
 RefreshFailure = SessionExpired | ProviderError | NetworkFailure
-CloudFailure = CredentialRejected | SubscriptionRequired | NetworkFailure
+CloudFailure = CredentialRejected | SubscriptionRequired | WorkspaceForbidden | NetworkFailure
 
 
 class Clock(Protocol):
@@ -170,11 +172,20 @@ class IdentityProvider(Protocol):
 class CloudApi(Protocol):
     """The Basic Memory Cloud API."""
 
-    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]: ...
+    def check_health(
+        self, credential: Credential, workspace: str | None = None
+    ) -> Result[HealthReport, CloudFailure]:
+        """`workspace` (a tenant id) goes out as `X-Workspace-ID`; a workspace the caller is
+        not a member of comes back as WorkspaceForbidden."""
+        ...
 
     def create_api_key(
-        self, access_token: SecretStr, name: str
+        self, access_token: SecretStr, name: str, workspace: str | None = None
     ) -> Result[CreatedApiKey, CloudFailure]: ...
+
+    def list_workspaces(self, credential: Credential) -> Result[WorkspaceList, CloudFailure]:
+        """`GET /workspaces/`: the caller's workspaces and the cloud's default."""
+        ...
 
 
 class Browser(Protocol):

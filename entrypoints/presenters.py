@@ -9,6 +9,7 @@ from returns.result import Success
 from domain.credentials import describe_source
 from domain.errors import (
     AccessDenied,
+    AmbiguousWorkspace,
     AuthFailure,
     ConfirmationRequired,
     ConflictingRouting,
@@ -41,7 +42,9 @@ from domain.errors import (
     SeveralKeyLines,
     SubscriptionRequired,
     UnknownProject,
+    UnknownWorkspace,
     UntrustedPath,
+    WorkspaceForbidden,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.console import err, human_duration
@@ -83,6 +86,7 @@ def exit_code(failure: AuthFailure) -> int:
             | KeyNotSaved()
             | UntrustedPath()
             | SessionNotSaved()
+            | WorkspaceForbidden()
         ):
             return EXIT_USER_MUST_ACT
         case (
@@ -93,6 +97,8 @@ def exit_code(failure: AuthFailure) -> int:
             | NoApiKeyInput()
             | SeveralKeyLines()
             | InvalidKeyName()
+            | UnknownWorkspace()
+            | AmbiguousWorkspace()
         ):
             return EXIT_USAGE
         case ServiceUnreachable(settings=True):

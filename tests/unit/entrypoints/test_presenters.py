@@ -48,6 +48,8 @@ EXPECTED = {
     "NoApiKeyInput": 2,
     "SeveralKeyLines": 2,
     "InvalidKeyName": 2,
+    "UnknownWorkspace": 2,
+    "AmbiguousWorkspace": 2,
 }
 
 
