@@ -63,7 +63,8 @@ def test_a_workspace_of_another_account_is_forbidden(emulator: CloudEmulator) ->
         created = cloud.create_api_key(_session(emulator).secret, "k", bobs).failure()
     assert failure == WorkspaceForbidden(bobs)
     assert created == WorkspaceForbidden(bobs)
-    assert bobs in failure.message and "bm cloud workspace" in failure.message
+    assert bobs in failure.message
+    assert "bm cloud workspace" in failure.message
 
 
 def test_a_key_created_in_a_workspace_works_there_only(emulator: CloudEmulator) -> None:

@@ -87,7 +87,8 @@ def test_list_shows_account_default_and_project_workspaces() -> None:
     base = with_project_workspace(base, "pinned", "t-personal")
     parts = _parts(config=base)
     view = _lister(*parts).execute().unwrap()
-    assert view.account == "user_a" and view.account_default == "t-acme"
+    assert view.account == "user_a"
+    assert view.account_default == "t-acme"
     projects = dict(view.projects)
     assert (projects["notes"].tenant_id, projects["notes"].source) == (
         "t-acme",
@@ -100,7 +101,8 @@ def test_another_account_does_not_inherit_the_choice() -> None:
     other = SESSION.model_copy(update={"user_id": "user_b", "email": "b@example.com"})
     parts = _parts(session=other, config=AppConfig(extra={"workspaces": {"user_a": "t-acme"}}))
     view = _lister(*parts).execute().unwrap()
-    assert view.account == "user_b" and view.account_default is None
+    assert view.account == "user_b"
+    assert view.account_default is None
 
 
 def test_resolve_asks_the_cloud_only_when_nothing_local_decides() -> None:
@@ -108,17 +110,20 @@ def test_resolve_asks_the_cloud_only_when_nothing_local_decides() -> None:
     credential = Credential(CredentialSource.OAUTH_SESSION, SecretStr("access-0"))
     resolver = ResolveWorkspace(tokens, cloud)
     offline, _ = resolver.execute(config.config, None, credential, online=False).unwrap()
-    assert offline.tenant_id is None and cloud.list_calls == 0
+    assert offline.tenant_id is None
+    assert cloud.list_calls == 0
     online, listing = resolver.execute(config.config, None, credential).unwrap()
     assert (online.tenant_id, online.source) == ("t-personal", WorkspaceSource.CLOUD_DEFAULT)
-    assert listing is not None and cloud.list_calls == 1
+    assert listing is not None
+    assert cloud.list_calls == 1
     chosen = AppConfig(extra={"workspaces": {"user_a": "t-acme"}})
     account, _ = resolver.execute(chosen, None, credential).unwrap()
-    assert account.tenant_id == "t-acme" and cloud.list_calls == 1
+    assert account.tenant_id == "t-acme"
+    assert cloud.list_calls == 1
 
 
 def test_the_saved_keys_workspace_counts_only_when_that_key_is_sent() -> None:
-    config, tokens, cloud, _fresh, _ = _parts(session=None)
+    _config, tokens, cloud, _fresh, _ = _parts(session=None)
     cfg = AppConfig(extra={"cloud_api_key_workspace": "t-acme"})
     resolver = ResolveWorkspace(tokens, cloud)
     key = Credential(CredentialSource.CONFIG_API_KEY, SecretStr("bmc_x"))

@@ -74,7 +74,8 @@ def test_a_name_that_matches_several_is_refused_with_the_choices() -> None:
     )
     failure = match_workspace(same, "team").failure()
     assert isinstance(failure, AmbiguousWorkspace)
-    assert "mine, t1" in failure.message and "acme, t2" in failure.message
+    assert "mine, t1" in failure.message
+    assert "acme, t2" in failure.message
 
 
 def test_unknown_name_lists_the_workspaces() -> None:
