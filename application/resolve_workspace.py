@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
 from domain.credentials import CredentialSource
+from domain.routing import Route
 from domain.workspaces import (
+    ResolvedWorkspace,
     WorkspaceList,
+    WorkspaceSource,
     account_choice,
     account_of,
     api_key_workspace,
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from domain.credentials import Credential
     from domain.errors import AuthFailure
     from domain.ports import CloudApi, TokenStore
-    from domain.workspaces import ResolvedWorkspace
+    from domain.routing import ProjectRoute
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,30 @@ class ResolveWorkspace:
                 return Failure(fetched.failure())
             listing = fetched.unwrap()
         return Success((resolve_workspace(None, None, None, listing), listing))
+
+
+def with_workspaces(
+    routes: tuple[ProjectRoute, ...],
+    config: AppConfig,
+    tokens: TokenStore,
+    listing: WorkspaceList | None,
+    unknown_because: str = "offline: the cloud's list is needed",
+) -> tuple[ProjectRoute, ...]:
+    """Each usable cloud route with its workspace; `listing` None means the cloud was not
+    asked, so rules 4 and 5 answer "unknown" with `unknown_because`. A damaged setting shows
+    as unknown with the file's problem: listing projects must not stop at it."""
+    shown = []
+    for route in routes:
+        if route.route is not Route.CLOUD or route.credential is None:
+            shown.append(route)
+            continue
+        choices = local_choices(config, tokens, route.name, route.credential)
+        if isinstance(choices, Failure):
+            resolved = ResolvedWorkspace(None, WorkspaceSource.UNKNOWN, choices.failure().message)
+        else:
+            found = choices.unwrap()
+            resolved = resolve_workspace(
+                found.project, found.api_key, found.account, listing, unknown_because
+            )
+        shown.append(replace(route, workspace=resolved))
+    return tuple(shown)

@@ -37,6 +37,7 @@ from application.list_workspaces import ListWorkspaces
 from application.login_with_device_flow import LoginWithDeviceFlow
 from application.logout import Logout
 from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
+from application.pin_project_workspace import PinProjectWorkspace
 from application.remove_api_key import RemoveApiKey
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
@@ -189,10 +190,14 @@ class Container(containers.DeclarativeContainer):
         fresh_session=fresh_session_async,
         offload=providers.Object(offload),
     )
-    resolve_route = providers.Factory(
-        ResolveRoute, config=config, env=env, credentials=obtain_credential
-    )
     resolve_workspace = providers.Factory(ResolveWorkspace, tokens=tokens, cloud=cloud)
+    resolve_route = providers.Factory(
+        ResolveRoute,
+        config=config,
+        env=env,
+        credentials=obtain_credential,
+        workspaces=resolve_workspace,
+    )
     list_workspaces = providers.Factory(
         ListWorkspaces,
         config=config,
@@ -200,6 +205,9 @@ class Container(containers.DeclarativeContainer):
         cloud=cloud,
         credentials=obtain_credential,
         env=env,
+    )
+    pin_project_workspace = providers.Factory(
+        PinProjectWorkspace, config=config, cloud=cloud, credentials=obtain_credential
     )
     use_workspace = providers.Factory(
         UseWorkspace, fresh_session=fresh_session, cloud=cloud, config=config

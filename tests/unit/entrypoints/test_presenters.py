@@ -104,6 +104,7 @@ def test_status_json_has_stable_keys_and_no_secret() -> None:
         "projects",
         "cloud",
         "data_dir",
+        "workspaces",
     ]
     assert report["cloud"]["subscription"] == "active"
     assert key not in json.dumps(report)
