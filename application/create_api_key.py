@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
+from domain.credentials import Credential, CredentialSource
 from domain.errors import AuthFailure, InvalidKeyName, KeyNotSaved, NotLoggedIn, OAuthRequired
+from domain.workspaces import match_workspace, with_api_key_workspace
 
 if TYPE_CHECKING:
     from application.ensure_fresh_session import EnsureFreshSession
@@ -23,6 +25,7 @@ class CreatedKeyOutcome:
     name: str
     key_id: str | None
     replaced: bool
+    workspace: str | None = None  # the label of the workspace it was created in
 
 
 class CreateApiKey:
@@ -38,7 +41,12 @@ class CreateApiKey:
         self._cloud = cloud
         self._config = config
 
-    def execute(self, name: str) -> Result[CreatedKeyOutcome, AuthFailure]:
+    def execute(
+        self, name: str, workspace: str | None = None
+    ) -> Result[CreatedKeyOutcome, AuthFailure]:
+        """`workspace` (name, slug or id) creates the key there (UnknownWorkspace,
+        AmbiguousWorkspace otherwise); the key's workspace is saved beside it, so a project
+        sending the key sends that workspace too."""
         cleaned = name.strip()
         if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
             return Failure(InvalidKeyName(MAX_NAME_LENGTH))
@@ -50,7 +58,18 @@ class CreateApiKey:
         if isinstance(session, Failure):
             failure = session.failure()
             return Failure(OAuthRequired() if isinstance(failure, NotLoggedIn) else failure)
-        created = self._cloud.create_api_key(session.unwrap().access_token, cleaned)
+        tenant: str | None = None
+        label: str | None = None
+        if workspace is not None:
+            credential = Credential(CredentialSource.OAUTH_SESSION, session.unwrap().access_token)
+            listed = self._cloud.list_workspaces(credential)
+            if isinstance(listed, Failure):
+                return Failure(listed.failure())
+            matched = match_workspace(listed.unwrap(), workspace)
+            if isinstance(matched, Failure):
+                return Failure(matched.failure())
+            tenant, label = matched.unwrap().tenant_id, matched.unwrap().label
+        created = self._cloud.create_api_key(session.unwrap().access_token, cleaned, tenant)
         if isinstance(created, Failure):
             return Failure(created.failure())
         new = created.unwrap()
@@ -58,9 +77,9 @@ class CreateApiKey:
 
         def store(config: AppConfig) -> Result[AppConfig, AuthFailure]:
             replaced.append(config.cloud_api_key is not None)
-            return Success(config.with_api_key(new.key.value))
+            return Success(with_api_key_workspace(config.with_api_key(new.key.value), tenant))
 
         saved = self._config.update(store)
         if isinstance(saved, Failure):
             return Failure(KeyNotSaved(new.name, new.key.masked, saved.failure().message))
-        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1]))
+        return Success(CreatedKeyOutcome(new.key.masked, new.name, new.key_id, replaced[-1], label))

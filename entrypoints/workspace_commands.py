@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 from cyclopts import Parameter
 from returns.result import Failure
 
+from domain.workspaces import account_choice
 from entrypoints.command_support import prepare
-from entrypoints.console import out, out_json
+from entrypoints.console import err, out, out_json
 from entrypoints.presenters import EXIT_OK, fail
 
 if TYPE_CHECKING:
     from application.list_workspaces import WorkspacesView
     from domain.workspaces import Workspace
+    from entrypoints.container import Container
 
 
 def list_(*, json_: Annotated[bool, Parameter(name="--json", negative=())] = False) -> int:
@@ -119,3 +121,40 @@ def _view_dict(view: WorkspacesView) -> dict[str, Any]:
         },
         "credential": view.credential.source.value,
     }
+
+
+def after_login(container: Container) -> None:
+    """After a sign-in: each workspace's subscription, and, when the account has several and
+    none is chosen, the line that chooses one. Best effort: a failure here is only noted."""
+    result = container.list_workspaces().execute()
+    if isinstance(result, Failure):
+        err(f"Note: could not list your workspaces ({result.failure().message})")
+        return
+    view = result.unwrap()
+    if not _several(view):
+        return
+    for workspace in view.listing.workspaces:
+        subscription = "active" if workspace.has_active_subscription else "none"
+        err(f"  Workspace {workspace.label}: subscription {subscription}")
+    if view.account_default is None:
+        first = view.listing.workspaces[0].slug
+        err(
+            f"This account has {len(view.listing.workspaces)} workspaces and none is chosen; "
+            f"the cloud's default is used. Choose one: bm cloud workspace use {first}"
+        )
+
+
+def kept_after_logout(container: Container, account: str | None) -> str | None:
+    """What logout says about the signed-out account's default workspace, if it chose one."""
+    if account is None:
+        return None
+    config = container.config().load()
+    if isinstance(config, Failure):
+        return None
+    chosen = account_choice(config.unwrap(), account).value_or(None)
+    if chosen is None:
+        return None
+    return (
+        f"The default workspace of {account} ({chosen}) is kept in config.yaml; it applies "
+        "again only when that account signs in."
+    )

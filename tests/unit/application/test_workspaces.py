@@ -130,3 +130,16 @@ def test_the_saved_keys_workspace_counts_only_when_that_key_is_sent() -> None:
     env_key = Credential(CredentialSource.ENV_API_KEY, SecretStr("bmc_y"))
     assert resolver.execute(cfg, "p", key, online=False).unwrap()[0].tenant_id == "t-acme"
     assert resolver.execute(cfg, "p", env_key, online=False).unwrap()[0].tenant_id is None
+
+
+def test_api_key_created_in_a_workspace_records_it_beside_the_key() -> None:
+    from application.create_api_key import CreateApiKey
+
+    config, _tokens, cloud, fresh, _ = _parts()
+    outcome = CreateApiKey(fresh, cloud, config).execute("ci", "acme").unwrap()
+    assert cloud.workspace_calls == ["t-acme"]
+    assert outcome.workspace is not None
+    assert "acme" in outcome.workspace
+    assert config.config.extra["cloud_api_key_workspace"] == "t-acme"
+    # A key saved later forgets the old key's workspace.
+    assert "cloud_api_key_workspace" not in config.config.with_api_key(None).extra
