@@ -463,8 +463,9 @@ class WorkspaceForbidden:
     def message(self) -> str:
         chosen = f" (the {self.origin})" if self.origin else ""
         return (
-            f"The cloud refused workspace {self.workspace}{chosen}: this "
-            "account is not a member. Run `bm cloud workspace list`, then "
+            f"The cloud refused workspace {self.workspace}{chosen}: this account is not a "
+            "member, or the API key sent was made for another workspace. Run "
+            "`bm cloud workspace list`, then "
             "`bm cloud workspace use NAME` or `bm project set-cloud PROJECT --workspace NAME`."
         )
 
