@@ -19,6 +19,7 @@ from domain.credentials import (
     CredentialSource,
     for_global_operations,
 )
+from domain.errors import MalformedResponse, ServerError, ServiceUnreachable
 from domain.routing import ProjectRoute, Route, RoutingFlags, all_routes, routing_flags
 
 if TYPE_CHECKING:
@@ -170,12 +171,19 @@ class ShowStatus:
         workspaces_problem = None if offline else "not asked: no usable credential"
         if not offline and credential is not None:
             # The account's chosen workspace is where its global calls go; else the cloud's.
-            cloud = CloudView(
-                credential.source, self._cloud.check_health(credential, account_workspace)
-            )
-            listed = self._cloud.list_workspaces(credential)
-            listing = listed.value_or(None)
-            workspaces_problem = listed.failure().message if isinstance(listed, Failure) else None
+            health = self._cloud.check_health(credential, account_workspace)
+            cloud = CloudView(credential.source, health)
+            if isinstance(health, Failure) and isinstance(
+                health.failure(), ServiceUnreachable | ServerError | MalformedResponse
+            ):
+                # One deadline per status, not two: a cloud that did not answer is not asked again.
+                workspaces_problem = "the cloud did not answer (see Cloud)"
+            else:
+                listed = self._cloud.list_workspaces(credential)
+                listing = listed.value_or(None)
+                workspaces_problem = (
+                    listed.failure().message if isinstance(listed, Failure) else None
+                )
         projects = with_workspaces(
             projects,
             config,

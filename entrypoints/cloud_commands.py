@@ -72,8 +72,12 @@ def login(
         err("Refreshed the stored session (use --force to sign in anew).")
     from entrypoints.workspace_commands import after_login  # only login needs it
 
-    after_login(container)
     verification = outcome.verification
+    if isinstance(verification, Success) or isinstance(
+        verification.failure(), SubscriptionRequired
+    ):
+        # Only a cloud that answered is asked again, so login keeps one network deadline.
+        after_login(container)
     if isinstance(verification, Success):
         out(f"Logged in as {who}")
         return EXIT_OK
