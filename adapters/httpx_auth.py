@@ -1,4 +1,5 @@
-"""`httpx.Auth` for library users: the right bearer on every request, one refresh on a 401."""
+"""`httpx.Auth` for library users: the right bearer and workspace on every request, one
+refresh on a 401, and a clear error for a workspace the cloud refuses (403)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from pydantic import SecretStr
 from returns.result import Failure, Result
 
 from domain.credentials import Credential
-from domain.errors import AuthFailure
+from domain.errors import AuthFailure, WorkspaceForbidden
+from domain.workspaces import WORKSPACE_HEADER
 
 CredentialSupplier = Callable[[SecretStr | None], Result[Credential, AuthFailure]]
 AsyncCredentialSupplier = Callable[[SecretStr | None], Awaitable[Result[Credential, AuthFailure]]]
+# The workspace for a credential: (tenant id, which rule chose it), or None to send no header.
+ChosenWorkspace = tuple[str, str] | None
+WorkspaceSupplier = Callable[[Credential], Result[ChosenWorkspace, AuthFailure]]
+AsyncWorkspaceSupplier = Callable[[Credential], Awaitable[Result[ChosenWorkspace, AuthFailure]]]
 
 
 class CloudAuthError(Exception):
@@ -39,21 +45,32 @@ class BasicMemoryCloudAuth(httpx.Auth):
     """
 
     def __init__(
-        self, supplier: CredentialSupplier, async_supplier: AsyncCredentialSupplier
+        self,
+        supplier: CredentialSupplier,
+        async_supplier: AsyncCredentialSupplier,
+        workspace: WorkspaceSupplier | None = None,
+        async_workspace: AsyncWorkspaceSupplier | None = None,
     ) -> None:
         self._supplier = supplier
         self._async_supplier = async_supplier
+        self._workspace = workspace
+        self._async_workspace = async_workspace
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
         credential = _credential(self._supplier(None))
         request.headers["Authorization"] = _bearer(credential.secret)
+        chosen = _chosen(self._workspace(credential)) if self._workspace else None
+        _set_workspace(request, chosen)
         response = yield request
         if _refused_here(request, response):
             retried = _credential(self._supplier(credential.secret))
             request.headers["Authorization"] = _bearer(retried.secret)
-            yield request
+            response = yield request
+        if chosen is not None and response.status_code == httpx.codes.FORBIDDEN:
+            response.read()
+            _raise_if_workspace_refused(response, chosen)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -62,11 +79,16 @@ class BasicMemoryCloudAuth(httpx.Auth):
         refresh over an asynchronous client, so the caller's event loop never waits on them."""
         credential = _credential(await self._async_supplier(None))
         request.headers["Authorization"] = _bearer(credential.secret)
+        chosen = _chosen(await self._async_workspace(credential)) if self._async_workspace else None
+        _set_workspace(request, chosen)
         response = yield request
         if _refused_here(request, response):
             retried = _credential(await self._async_supplier(credential.secret))
             request.headers["Authorization"] = _bearer(retried.secret)
-            yield request
+            response = yield request
+        if chosen is not None and response.status_code == httpx.codes.FORBIDDEN:
+            await response.aread()
+            _raise_if_workspace_refused(response, chosen)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -76,6 +98,33 @@ def _credential(supplied: Result[Credential, AuthFailure]) -> Credential:
     if isinstance(supplied, Failure):
         raise CloudAuthError(supplied.failure())
     return supplied.unwrap()
+
+
+def _chosen(supplied: Result[ChosenWorkspace, AuthFailure]) -> ChosenWorkspace:
+    if isinstance(supplied, Failure):
+        raise CloudAuthError(supplied.failure())
+    return supplied.unwrap()
+
+
+def _set_workspace(request: httpx.Request, chosen: ChosenWorkspace) -> None:
+    # A header the caller set on purpose wins: the library never overrides an explicit choice.
+    if chosen is not None and WORKSPACE_HEADER not in request.headers:
+        request.headers[WORKSPACE_HEADER] = chosen[0]
+
+
+def _raise_if_workspace_refused(response: httpx.Response, chosen: tuple[str, str]) -> None:
+    """A 403 `workspace_forbidden` for the workspace we sent becomes a CloudAuthError naming
+    it, where it came from and the fix; any other 403 is the caller's to read."""
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    detail = body.get("detail") if isinstance(body, dict) else None
+    fields = detail if isinstance(detail, dict) else body
+    if isinstance(fields, dict) and fields.get("error") == "workspace_forbidden":
+        sent = response.request.headers.get(WORKSPACE_HEADER, chosen[0])
+        origin = chosen[1] if sent == chosen[0] else "request's own header"
+        raise CloudAuthError(WorkspaceForbidden(sent, origin))
 
 
 def _refused_here(request: httpx.Request, response: httpx.Response) -> bool:

@@ -1,9 +1,10 @@
-"""CloudApi over httpx: the Basic Memory Cloud health check and API key creation (SPEC §4).
+"""CloudApi over httpx: health check, API key creation and workspaces (SPEC §4, §9).
 
 How answers map to results:
 - 401: CredentialRejected naming the credential (never quoting it).
 - 403 whose body says `subscription_required` (under `detail` or at top level):
-  SubscriptionRequired; any other 403: CredentialRejected.
+  SubscriptionRequired; `workspace_forbidden`: WorkspaceForbidden naming the workspace sent;
+  any other 403: CredentialRejected.
 - 5xx and 429: ServerError; transport problems: ServiceUnreachable.
 - Any other unexpected status, or a body that is not what the endpoint promises:
   MalformedResponse, which never quotes a key.
@@ -35,9 +36,11 @@ from domain.errors import (
     ServerError,
     ServiceUnreachable,
     SubscriptionRequired,
+    WorkspaceForbidden,
 )
 from domain.ports import Clock, CloudFailure, CreatedApiKey, HealthReport
 from domain.session import is_header_safe
+from domain.workspaces import WORKSPACE_HEADER, Workspace, WorkspaceList
 
 if TYPE_CHECKING:
     import httpx
@@ -79,25 +82,31 @@ class HttpxCloudApi:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
+    def check_health(
+        self, credential: Credential, workspace: str | None = None
+    ) -> Result[HealthReport, CloudFailure]:
         started = self._clock.monotonic()
-        answer = self._call("GET", "/proxy/health", credential.secret, credential.description)
+        answer = self._call(
+            "GET", "/proxy/health", credential.secret, credential.description, workspace=workspace
+        )
         if isinstance(answer, Failure):
             return Failure(answer.failure())
         reply = answer.unwrap()
         if reply.is_success:
             return Success(HealthReport(latency_ms=(self._clock.monotonic() - started) * 1000))
-        return Failure(_refusal(reply, credential.description, credential.secret))
+        return Failure(_refusal(reply, credential.description, credential.secret, workspace))
 
     def create_api_key(
-        self, access_token: SecretStr, name: str
+        self, access_token: SecretStr, name: str, workspace: str | None = None
     ) -> Result[CreatedApiKey, CloudFailure]:
-        answer = self._call("POST", "/api/keys", access_token, OAUTH_SESSION, {"name": name})
+        answer = self._call(
+            "POST", "/api/keys", access_token, OAUTH_SESSION, {"name": name}, workspace=workspace
+        )
         if isinstance(answer, Failure):
             return Failure(answer.failure())
         reply = answer.unwrap()
         if not reply.is_success:
-            return Failure(_refusal(reply, OAUTH_SESSION, access_token))
+            return Failure(_refusal(reply, OAUTH_SESSION, access_token, workspace))
         parsed = json_object(SERVICE, reply)
         if isinstance(parsed, Failure):
             return Failure(parsed.failure())
@@ -106,6 +115,18 @@ class HttpxCloudApi:
             self._remember(created.unwrap().key.value.get_secret_value())
         return created
 
+    def list_workspaces(self, credential: Credential) -> Result[WorkspaceList, CloudFailure]:
+        answer = self._call("GET", "/workspaces/", credential.secret, credential.description)
+        if isinstance(answer, Failure):
+            return Failure(answer.failure())
+        reply = answer.unwrap()
+        if not reply.is_success:
+            return Failure(_refusal(reply, credential.description, credential.secret))
+        parsed = json_object(SERVICE, reply)
+        if isinstance(parsed, Failure):
+            return Failure(parsed.failure())
+        return _workspace_list(parsed.unwrap())
+
     def _call(
         self,
         method: str,
@@ -113,26 +134,82 @@ class HttpxCloudApi:
         secret: SecretStr,
         description: str,
         json_body: dict[str, Any] | None = None,
+        workspace: str | None = None,
     ) -> Result[Reply, CloudFailure]:
         token = secret.get_secret_value()
         # A token with spaces, control or non-ASCII characters cannot be a valid bearer
         # token, and httpx's error for it would quote the header; the cloud would reject it.
         if not is_header_safe(token):
             return Failure(CredentialRejected(description))
+        headers = {"Authorization": f"Bearer {token}"}
+        if workspace is not None:
+            # Ids come from the cloud or config.yaml; one that cannot be a header is refused
+            # by the cloud anyway, so say so before httpx's error could quote the headers.
+            if not is_header_safe(workspace):
+                return Failure(WorkspaceForbidden(shown_text(workspace)))
+            headers[WORKSPACE_HEADER] = workspace
         answer: Result[Reply, ServiceUnreachable | MalformedResponse] = self._connection.request(
-            method, path, headers={"Authorization": f"Bearer {token}"}, json_body=json_body
+            method, path, headers=headers, json_body=json_body
         )
         return answer
 
 
-def _refusal(reply: Reply, credential: str, secret: SecretStr) -> CloudFailure:
+def _refusal(
+    reply: Reply, credential: str, secret: SecretStr, workspace: str | None = None
+) -> CloudFailure:
     if reply.is_server_error:
         return ServerError(SERVICE, reply.status)
     if reply.status == 401:
         return CredentialRejected(credential)
     if reply.status == 403:
+        if _error_code(reply) == "workspace_forbidden":
+            return WorkspaceForbidden(workspace or "(the cloud's default)")
         return _subscription_required(reply, secret) or CredentialRejected(credential)
     return MalformedResponse(SERVICE, f"unexpected HTTP {reply.status}")
+
+
+def _error_code(reply: Reply) -> object:
+    parsed = json_object(SERVICE, reply)
+    if isinstance(parsed, Failure):
+        return None
+    body = parsed.unwrap()
+    detail = body.get("detail")
+    return (detail if isinstance(detail, dict) else body).get("error")
+
+
+def _workspace_list(body: dict[str, Any]) -> Result[WorkspaceList, CloudFailure]:
+    """Tolerant of extra fields; an entry without an id is a malformed answer."""
+    raw = body.get("workspaces")
+    if not isinstance(raw, list):
+        return Failure(MalformedResponse(SERVICE, "the answer has no list of workspaces"))
+    found: list[Workspace] = []
+    for entry in raw:
+        tenant = entry.get("tenant_id") if isinstance(entry, dict) else None
+        if not isinstance(tenant, str) or not tenant.strip() or not is_header_safe(tenant):
+            return Failure(MalformedResponse(SERVICE, "a workspace has no usable tenant_id"))
+        assert isinstance(entry, dict)
+        organization = entry.get("organization_id")
+        found.append(
+            Workspace(
+                tenant_id=tenant,
+                workspace_type=shown_text(entry.get("workspace_type")) or "unknown",
+                slug=shown_text(entry.get("slug")) or tenant,
+                name=shown_text(entry.get("name")) or shown_text(entry.get("slug")) or tenant,
+                role=shown_text(entry.get("role")) or "unknown",
+                is_default=entry.get("is_default") is True,
+                organization_id=shown_text(organization) if organization else None,
+                has_active_subscription=entry.get("has_active_subscription") is True,
+            )
+        )
+    default = body.get("default_workspace_id")
+    current = body.get("current_workspace_id")
+    return Success(
+        WorkspaceList(
+            tuple(found),
+            default if isinstance(default, str) and default else None,
+            current if isinstance(current, str) and current else None,
+        )
+    )
 
 
 def _subscription_required(reply: Reply, secret: SecretStr) -> SubscriptionRequired | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Result, Success
 
 from application.credentials_on_hand import gather
+from application.resolve_workspace import with_workspaces
 from domain.routing import ProjectRoute, all_routes, routing_flags
 
 if TYPE_CHECKING:
@@ -41,4 +42,6 @@ class ListProjects:
         available = gather(self._env, config, self._tokens)
         if isinstance(available, Failure):
             return Failure(available.failure())
-        return Success(all_routes(config, flags.unwrap(), available.unwrap(), self._clock.now()))
+        routes = all_routes(config, flags.unwrap(), available.unwrap(), self._clock.now())
+        # Offline by design: the workspace is shown when a local choice decides it.
+        return Success(with_workspaces(routes, config, self._tokens, None))

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
+from domain.errors import CorruptFile
 from domain.routing import Route, decide_route, routing_flags
+from domain.workspaces import ResolvedWorkspace, WorkspaceSource
 
 if TYPE_CHECKING:
     from application.obtain_credential import ObtainCredential, ObtainCredentialFailure
+    from application.resolve_workspace import ResolveWorkspace
     from domain.credentials import Credential
     from domain.errors import RoutingFailure
     from domain.ports import ConfigStore
@@ -25,6 +28,9 @@ class ResolvedRoute:
     route: Route
     reason: str
     credential: Credential | None = None
+    # For a cloud route: the workspace its calls carry and why (unknown when the cloud's list
+    # was needed and could not be read: `note` says why).
+    workspace: ResolvedWorkspace | None = None
 
 
 class ResolveRoute:
@@ -34,11 +40,16 @@ class ResolveRoute:
     storage failures."""
 
     def __init__(
-        self, config: ConfigStore, env: Mapping[str, str], credentials: ObtainCredential
+        self,
+        config: ConfigStore,
+        env: Mapping[str, str],
+        credentials: ObtainCredential,
+        workspaces: ResolveWorkspace | None = None,
     ) -> None:
         self._config = config
         self._env = env
         self._credentials = credentials
+        self._workspaces = workspaces
 
     def execute(self, project: str) -> Result[ResolvedRoute, ResolveRouteFailure]:
         flags = routing_flags(self._env)
@@ -55,6 +66,18 @@ class ResolveRoute:
         decided = decision.unwrap()
         if decided.route is Route.LOCAL:
             return Success(ResolvedRoute(project, Route.LOCAL, decided.reason))
-        return self._credentials.from_config(config, project).map(
-            lambda credential: ResolvedRoute(project, Route.CLOUD, decided.reason, credential)
-        )
+        obtained = self._credentials.from_config(config, project)
+        if isinstance(obtained, Failure):
+            return Failure(obtained.failure())
+        credential = obtained.unwrap()
+        workspace = None
+        if self._workspaces is not None:
+            found = self._workspaces.execute(config, project, credential)
+            if isinstance(found, Failure) and isinstance(found.failure(), CorruptFile):
+                return Failure(found.failure())
+            workspace = (
+                found.unwrap()[0]
+                if isinstance(found, Success)
+                else ResolvedWorkspace(None, WorkspaceSource.UNKNOWN, found.failure().message)
+            )
+        return Success(ResolvedRoute(project, Route.CLOUD, decided.reason, credential, workspace))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from returns.result import Failure, Success
 
 from application.credentials_on_hand import config_api_key, env_api_key
+from application.resolve_workspace import local_choices, with_workspaces
 from domain.api_key import ApiKey, mask_api_key
 from domain.config import AppConfig
 from domain.credentials import (
@@ -18,6 +19,7 @@ from domain.credentials import (
     CredentialSource,
     for_global_operations,
 )
+from domain.errors import MalformedResponse, ServerError, ServiceUnreachable
 from domain.routing import ProjectRoute, Route, RoutingFlags, all_routes, routing_flags
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from application.ensure_fresh_session import EnsureFreshSession, FreshSessionFailure
     from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
     from domain.session import SessionState, TokenSet
+    from domain.workspaces import WorkspaceList
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class StatusReport:
     credential_problem: str | None
     cloud: CloudView | None
     checked_online: bool
+    # Workspaces: the signed-in account, the default it chose (None: none), and the cloud's
+    # list when it was asked (None offline, or when it failed: `workspaces_problem`).
+    account: str | None = None
+    account_workspace: str | None = None
+    workspaces: WorkspaceList | None = None
+    workspaces_problem: str | None = None
 
     @property
     def settings_problem(self) -> str | None:
@@ -155,9 +164,36 @@ class ShowStatus:
             # Every command that sends a credential refuses a malformed key (ObtainCredential
             # stops at it even when a session would do): status must not claim otherwise.
             credential, credential_problem = None, key_problem
+        choices = local_choices(config, self._tokens, None, None)
+        account = choices.unwrap() if isinstance(choices, Success) else None
+        account_workspace = account.account if account else None
         cloud = None
+        listing: WorkspaceList | None = None
+        workspaces_problem = None if offline else "not asked: no usable credential"
         if not offline and credential is not None:
-            cloud = CloudView(credential.source, self._cloud.check_health(credential))
+            # The account's chosen workspace is where its global calls go; else the cloud's.
+            health = self._cloud.check_health(credential, account_workspace)
+            cloud = CloudView(credential.source, health)
+            if isinstance(health, Failure) and isinstance(
+                health.failure(), ServiceUnreachable | ServerError | MalformedResponse
+            ):
+                # One deadline per status, not two: a cloud that did not answer is not asked again.
+                workspaces_problem = "the cloud did not answer (see Cloud)"
+            else:
+                listed = self._cloud.list_workspaces(credential)
+                listing = listed.value_or(None)
+                workspaces_problem = (
+                    listed.failure().message if isinstance(listed, Failure) else None
+                )
+        projects = with_workspaces(
+            projects,
+            config,
+            self._tokens,
+            listing,
+            "offline: the cloud's list is needed"
+            if offline
+            else f"the cloud's list could not be read: {workspaces_problem}",
+        )
         return StatusReport(
             session=_view(session, now) if session else None,
             session_problem=session_problem,
@@ -172,6 +208,10 @@ class ShowStatus:
             credential_problem=credential_problem,
             cloud=cloud,
             checked_online=not offline,
+            account=account.account_name if account else None,
+            account_workspace=account_workspace,
+            workspaces=listing,
+            workspaces_problem=workspaces_problem,
         )
 
     def _session(self) -> tuple[TokenSet | None, str | None]:

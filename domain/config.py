@@ -40,7 +40,11 @@ class AppConfig(BaseModel):
         return tuple(sorted(self.projects))
 
     def with_api_key(self, key: SecretStr | None) -> AppConfig:
-        return self.model_copy(update={"cloud_api_key": key})
+        """A new (or no) key forgets the workspace the old key was created in."""
+        if key == self.cloud_api_key:
+            return self
+        extra = {k: v for k, v in self.extra.items() if k != "cloud_api_key_workspace"}
+        return self.model_copy(update={"cloud_api_key": key, "extra": extra})
 
     def project(self, name: str) -> Result[Project, UnknownProject]:
         found = self.projects.get(name)

@@ -376,6 +376,52 @@ class SessionNotSaved:
         )
 
 
+@dataclass(frozen=True)
+class UnknownWorkspace:
+    """No workspace of the account has this id, slug or name."""
+
+    wanted: str
+    choices: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        known = ", ".join(self.choices) or "none"
+        return f"No workspace '{self.wanted}' in this account; its workspaces: {known}."
+
+
+@dataclass(frozen=True)
+class AmbiguousWorkspace:
+    """Several workspaces answer to the name given: one is never guessed."""
+
+    wanted: str
+    choices: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return (
+            f"'{self.wanted}' names several workspaces: {', '.join(self.choices)}; "
+            "give the slug or the id."
+        )
+
+
+@dataclass(frozen=True)
+class WorkspaceForbidden:
+    """The cloud refused `X-Workspace-ID`: the caller is not a member of that workspace."""
+
+    workspace: str
+    origin: str = ""  # which setting chose it, when the caller knows
+
+    @property
+    def message(self) -> str:
+        chosen = f" (the {self.origin})" if self.origin else ""
+        return (
+            f"The cloud refused workspace {self.workspace}{chosen}: this account is not a "
+            "member, or the API key sent was made for another workspace. Run "
+            "`bm cloud workspace list`, then "
+            "`bm cloud workspace use NAME` or `bm project set-cloud PROJECT --workspace NAME`."
+        )
+
+
 # What any file store, the network and the routing variables can fail with.
 StorageFailure = CorruptFile | FileAccessError | LockTimeout
 NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
@@ -405,4 +451,7 @@ AuthFailure = (
     | UntrustedPath
     | InvalidProjectPath
     | SessionNotSaved
+    | UnknownWorkspace
+    | AmbiguousWorkspace
+    | WorkspaceForbidden
 )

@@ -20,6 +20,7 @@ from domain.errors import (
     SessionExpired,
     StorageFailure,
     SubscriptionRequired,
+    WorkspaceForbidden,
 )
 from domain.polling import PollOutcome
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from domain.config import AppConfig
     from domain.credentials import Credential
     from domain.session import TokenResponse, TokenSet
+    from domain.workspaces import WorkspaceList
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -90,7 +92,7 @@ OAuthCallFailure = NetworkFailure | ProviderError
 # A poll that did not return tokens: one that allows another, or one that ends the flow.
 PollFailure = PollOutcome | AccessDenied | DeviceCodeExpired | ProviderError | MalformedResponse
 RefreshFailure = SessionExpired | ProviderError | NetworkFailure
-CloudFailure = CredentialRejected | SubscriptionRequired | NetworkFailure
+CloudFailure = CredentialRejected | SubscriptionRequired | WorkspaceForbidden | NetworkFailure
 
 
 class Clock(Protocol):
@@ -181,11 +183,20 @@ class IdentityProvider(Protocol):
 class CloudApi(Protocol):
     """The Basic Memory Cloud API."""
 
-    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]: ...
+    def check_health(
+        self, credential: Credential, workspace: str | None = None
+    ) -> Result[HealthReport, CloudFailure]:
+        """`workspace` (a tenant id) goes out as `X-Workspace-ID`; a workspace the caller is
+        not a member of comes back as WorkspaceForbidden."""
+        ...
 
     def create_api_key(
-        self, access_token: SecretStr, name: str
+        self, access_token: SecretStr, name: str, workspace: str | None = None
     ) -> Result[CreatedApiKey, CloudFailure]: ...
+
+    def list_workspaces(self, credential: Credential) -> Result[WorkspaceList, CloudFailure]:
+        """`GET /workspaces/`: the caller's workspaces and the cloud's default."""
+        ...
 
 
 class Browser(Protocol):

@@ -15,6 +15,7 @@ from domain.errors import ConflictingRouting, InvalidBoolean
 if TYPE_CHECKING:
     from domain.config import AppConfig, Project
     from domain.errors import RoutingFailure
+    from domain.workspaces import ResolvedWorkspace
 
 FORCE_LOCAL = "BASIC_MEMORY_FORCE_LOCAL"
 FORCE_CLOUD = "BASIC_MEMORY_FORCE_CLOUD"
@@ -116,6 +117,8 @@ class ProjectRoute:
     reason: str
     credential: CredentialSource | None = None
     problem: str | None = None
+    # The workspace a cloud route's calls carry; set by the use cases that know it.
+    workspace: ResolvedWorkspace | None = None
 
 
 def routing_flags(env: Mapping[str, str]) -> Result[RoutingFlags, RoutingFailure]:

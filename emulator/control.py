@@ -69,10 +69,29 @@ def _deny(state: EmulatorState, payload: object) -> Answer:
 
 
 def _subscription(state: EmulatorState, payload: object) -> Answer:
+    """`{"email", "active"}` for a user's personal workspace, or `{"workspace", "active"}`."""
     active = _field(payload, "active", bool)
     assert isinstance(active, bool)
-    state.set_subscription(_text(payload, "email"), active)
+    workspace = _optional_text(payload, "workspace")
+    if workspace is not None:
+        state.set_workspace_subscription(workspace, active)
+    else:
+        state.set_subscription(_text(payload, "email"), active)
     return Answer(200, {"ok": True})
+
+
+def _add_workspace(state: EmulatorState, payload: object) -> Answer:
+    subscribed = _field(payload, "subscribed", bool, required=False)
+    tenant = state.add_workspace(
+        _text(payload, "email"),
+        _text(payload, "name"),
+        slug=_optional_text(payload, "slug"),
+        workspace_type=_optional_text(payload, "workspace_type") or "organization",
+        role=_optional_text(payload, "role") or "member",
+        subscribed=subscribed is not False,
+        tenant_id=_optional_text(payload, "tenant_id"),
+    )
+    return Answer(200, {"tenant_id": tenant})
 
 
 def _expire_session(state: EmulatorState, payload: object) -> Answer:
@@ -153,6 +172,7 @@ ROUTES: dict[str, dict[str, ControlRoute]] = {
     "/_emulator/approve": {"POST": _approve},
     "/_emulator/deny": {"POST": _deny},
     "/_emulator/subscription": {"POST": _subscription},
+    "/_emulator/workspaces": {"POST": _add_workspace},
     "/_emulator/expire_session": {"POST": _expire_session},
     "/_emulator/token_ttl": {"POST": _token_ttl},
     "/_emulator/refuse_access_token": {"POST": _refuse_access_token},

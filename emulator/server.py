@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import socketserver
 import sys
@@ -40,6 +41,20 @@ _MAX_BODY = 1 << 20
 _MAX_CHUNK_LINE = 1024
 _SAFE_METHODS = ("GET", "HEAD")
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
+WORKSPACE_HEADER = "X-Workspace-ID"
+_WORKSPACE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def logged_workspace(value: str | None) -> str | None:
+    """The workspace header as the request log keeps it: an id as sent, anything else marked,
+    so the log never echoes arbitrary client text.
+
+    >>> logged_workspace("t-1"), logged_workspace(None), logged_workspace("x y")
+    ('t-1', None, '<invalid>')
+    """
+    if value is None:
+        return None
+    return value if _WORKSPACE_ID.fullmatch(value) else "<invalid>"
 
 
 class BadBody(ValueError):
@@ -188,6 +203,8 @@ class _App:
             "/oauth2/revoke": {"POST": self.revoke},
             "/proxy/health": {"GET": self.health},
             "/api/keys": {"POST": self.api_keys},
+            "/workspaces/": {"GET": self.workspaces},
+            "/workspaces": {"GET": self.workspaces},
         }
         for path, control_methods in control.ROUTES.items():
             self.routes[path] = {
@@ -333,11 +350,28 @@ class _App:
         return Response.of(self.state.revoke(form))
 
     def health(self, request: Request) -> Response:
-        return Response.of(self.state.health(request.headers.get("Authorization"), self.base_url))
+        return Response.of(
+            self.state.health(
+                request.headers.get("Authorization"),
+                self.base_url,
+                request.headers.get(WORKSPACE_HEADER),
+            )
+        )
 
     def api_keys(self, request: Request) -> Response:
         authorization = request.headers.get("Authorization")
-        return Response.of(self.state.create_api_key(authorization, _json_payload(request)))
+        return Response.of(
+            self.state.create_api_key(
+                authorization, _json_payload(request), request.headers.get(WORKSPACE_HEADER)
+            )
+        )
+
+    def workspaces(self, request: Request) -> Response:
+        return Response.of(
+            self.state.list_workspaces(
+                request.headers.get("Authorization"), request.headers.get(WORKSPACE_HEADER)
+            )
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -542,6 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault=str(fault.kind) if fault else None,
                 monotonic=started,
                 wall=started_wall,
+                workspace=logged_workspace(self.headers.get(WORKSPACE_HEADER)),
             )
         )
 
@@ -683,8 +718,35 @@ class CloudEmulator:
         apply_decision(self.state, user_code, approve=False)
 
     def set_subscription(self, email: str, active: bool) -> None:
-        """Give or take away a subscription; LookupError for an unknown user."""
+        """Give or take away a subscription (of the user's personal workspace); LookupError for
+        an unknown user."""
         self.state.set_subscription(email, active)
+
+    def add_workspace(
+        self,
+        email: str,
+        name: str,
+        *,
+        slug: str | None = None,
+        workspace_type: str = "organization",
+        role: str = "member",
+        subscribed: bool = True,
+        tenant_id: str | None = None,
+    ) -> str:
+        """Make a user a member of a workspace (new, or `tenant_id`); returns its tenant id."""
+        return self.state.add_workspace(
+            email,
+            name,
+            slug=slug,
+            workspace_type=workspace_type,
+            role=role,
+            subscribed=subscribed,
+            tenant_id=tenant_id,
+        )
+
+    def set_workspace_subscription(self, tenant_id: str, active: bool) -> None:
+        """Give or take away one workspace's subscription."""
+        self.state.set_workspace_subscription(tenant_id, active)
 
     def expire_sessions(self, *, email: str | None = None, session_id: str | None = None) -> int:
         """Expire the access tokens of matching sessions now; returns the number of sessions."""

@@ -8,6 +8,7 @@ import hmac
 import secrets
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -172,6 +173,8 @@ class LogEntry:
     fault: str | None
     monotonic: float
     wall: float
+    # The `X-Workspace-ID` the request sent (an id, not a secret); None when it sent none.
+    workspace: str | None = None
 
     def as_json(self) -> dict[str, object]:
         """The entry as the control API returns it."""
@@ -184,6 +187,7 @@ class LogEntry:
             "fault": self.fault,
             "monotonic": self.monotonic,
             "wall": self.wall,
+            "workspace": self.workspace,
         }
 
 
@@ -264,6 +268,28 @@ class _ApiKey:
     name: str
     email: str
     created_at: str
+    # The workspace the key was created in (its `X-Workspace-ID`); None: the owner's default.
+    workspace: str | None = None
+
+
+@dataclass
+class _Workspace:
+    tenant_id: str
+    workspace_type: str
+    slug: str
+    name: str
+    organization_id: str | None
+    subscribed: bool
+    members: dict[str, str] = field(default_factory=dict)  # email -> role
+
+
+def personal_tenant_id(email: str) -> str:
+    """The fixed id of a user's personal workspace, so tests and the README can name it.
+
+    >>> personal_tenant_id("alice@example.com")
+    '0e15e83e-7611-5289-b78e-0b1e3b6d2f4c'
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bm-emulator:personal:{email}"))
 
 
 @dataclass
@@ -278,6 +304,8 @@ class Caller:
 
     user: User
     is_api_key: bool
+    # For an API key: the workspace it was created in, the only one it works in.
+    key_workspace: str | None = None
 
 
 def _seed_users(settings: EmulatorSettings) -> dict[str, User]:
@@ -327,6 +355,9 @@ class EmulatorState:
         self._refresh_owner: dict[str, str] = {}
         self._access: dict[str, _Access] = {}
         self._keys: dict[str, _ApiKey] = {}
+        self._workspaces: dict[str, _Workspace] = {}
+        for user in self._users.values():
+            self._add_personal(user)
         self._faults: list[_FaultSlot] = []
         self._log: deque[LogEntry] = deque(maxlen=_LOG_LIMIT)
         self._refresh_count = 0
@@ -583,7 +614,9 @@ class EmulatorState:
         with self._lock:
             if value.startswith("bmc_"):
                 key = self._keys.get(value)
-                return Caller(self._users[key.email], True) if key is not None else None
+                if key is None:
+                    return None
+                return Caller(self._users[key.email], True, key.workspace)
             claims = jwt.decode(value, self._secret)
             jti = claims.get("jti") if claims is not None else None
             access = self._access.get(jti) if isinstance(jti, str) else None
@@ -594,12 +627,142 @@ class EmulatorState:
                 return None
             return Caller(self._users[session.email], False)
 
-    def health(self, authorization: str | None, base_url: str) -> Answer:
-        """`GET /proxy/health`: 200 subscribed, 403 not subscribed, 401 bad credential."""
+    # -- workspaces ---------------------------------------------------------------------------
+
+    def _add_personal(self, user: User) -> None:
+        tenant = personal_tenant_id(user.email)
+        slug = user.email.split("@")[0]
+        self._workspaces[tenant] = _Workspace(
+            tenant,
+            "personal",
+            slug,
+            f"{user.first_name}'s workspace",
+            None,
+            user.subscribed,
+            {user.email: "owner"},
+        )
+
+    def _workspace_of(self, caller: Caller, header: str | None) -> str | Answer:
+        """The workspace a request works in, or the 403 when the caller may not use it."""
+        personal = personal_tenant_id(caller.user.email)
+        if header is None:
+            return caller.key_workspace or personal
+        tenant = header.strip()
+        with self._lock:
+            workspace = self._workspaces.get(tenant)
+            member = workspace is not None and caller.user.email in workspace.members
+        if not member or (caller.key_workspace is not None and caller.key_workspace != tenant):
+            return Answer(
+                403,
+                {
+                    "detail": {
+                        "error": "workspace_forbidden",
+                        "message": "You are not a member of this workspace",
+                        "workspace_id": tenant[:64],
+                    }
+                },
+            )
+        return tenant
+
+    def _subscribed(self, caller: Caller, tenant: str) -> bool:
+        with self._lock:
+            if tenant == personal_tenant_id(caller.user.email):
+                return self._users[caller.user.email].subscribed
+            workspace = self._workspaces.get(tenant)
+            return workspace is not None and workspace.subscribed
+
+    def list_workspaces(self, authorization: str | None, header: str | None) -> Answer:
+        """`GET /workspaces/`: the caller's workspaces; its personal one is the default."""
         caller = self.authenticate(authorization)
         if caller is None:
             return Answer(401, {"detail": "Invalid or expired credentials"})
-        if not caller.user.subscribed:
+        current = self._workspace_of(caller, header)
+        if isinstance(current, Answer):
+            return current
+        email = caller.user.email
+        default = personal_tenant_id(email)
+        with self._lock:
+            mine = [w for w in self._workspaces.values() if email in w.members]
+            entries: list[object] = [
+                {
+                    "tenant_id": w.tenant_id,
+                    "workspace_type": w.workspace_type,
+                    "slug": w.slug,
+                    "name": w.name,
+                    "role": w.members[email],
+                    "is_default": w.tenant_id == default,
+                    "organization_id": w.organization_id,
+                    "has_active_subscription": (
+                        self._users[email].subscribed if w.tenant_id == default else w.subscribed
+                    ),
+                }
+                for w in mine
+            ]
+        return Answer(
+            200,
+            {
+                "workspaces": entries,
+                "count": len(entries),
+                "default_workspace_id": default,
+                "current_workspace_id": current,
+            },
+        )
+
+    def add_workspace(
+        self,
+        email: str,
+        name: str,
+        *,
+        slug: str | None = None,
+        workspace_type: str = "organization",
+        role: str = "member",
+        subscribed: bool = True,
+        tenant_id: str | None = None,
+    ) -> str:
+        """Make `email` a member of a workspace (a new one, or `tenant_id` if it exists);
+        returns its tenant id. Raises LookupError for an unknown user."""
+        if workspace_type not in ("personal", "organization"):
+            raise ValueError("workspace_type must be personal or organization")
+        with self._lock:
+            user = self._user(email)
+            tenant = tenant_id or str(uuid.uuid4())
+            workspace = self._workspaces.get(tenant)
+            if workspace is None:
+                workspace = _Workspace(
+                    tenant,
+                    workspace_type,
+                    slug or name.strip().lower().replace(" ", "-"),
+                    name,
+                    None if workspace_type == "personal" else new_id("org", self._wall()),
+                    subscribed,
+                )
+                self._workspaces[tenant] = workspace
+            workspace.members[user.email] = role
+            return tenant
+
+    def set_workspace_subscription(self, tenant_id: str, active: bool) -> None:
+        """Give or take away one workspace's subscription; LookupError for an unknown one."""
+        with self._lock:
+            workspace = self._workspaces.get(tenant_id)
+            if workspace is None:
+                raise LookupError(f"unknown workspace {tenant_id!r}")
+            workspace.subscribed = active
+            for email in workspace.members:
+                if personal_tenant_id(email) == tenant_id:
+                    self._users[email] = replace(self._users[email], subscribed=active)
+
+    def health(
+        self, authorization: str | None, base_url: str, workspace: str | None = None
+    ) -> Answer:
+        """`GET /proxy/health`: 200 subscribed, 403 not subscribed or not a member of the
+        `X-Workspace-ID` workspace, 401 bad credential. Subscriptions are per workspace."""
+        caller = self.authenticate(authorization)
+        if caller is None:
+            return Answer(401, {"detail": "Invalid or expired credentials"})
+        tenant = self._workspace_of(caller, workspace)
+        if isinstance(tenant, Answer):
+            return tenant
+        if not self._subscribed(caller, tenant):
             return Answer(
                 403,
                 {
@@ -612,11 +775,17 @@ class EmulatorState:
             )
         return Answer(200, {"status": "ok"})
 
-    def create_api_key(self, authorization: str | None, payload: object) -> Answer:
-        """`POST /api/keys`: a new `bmc_` key for the OAuth user; API keys cannot mint keys."""
+    def create_api_key(
+        self, authorization: str | None, payload: object, workspace: str | None = None
+    ) -> Answer:
+        """`POST /api/keys`: a new `bmc_` key for the OAuth user, in the `X-Workspace-ID`
+        workspace when one is sent; API keys cannot mint keys."""
         caller = self.authenticate(authorization)
         if caller is None:
             return Answer(401, {"detail": "Invalid or expired credentials"})
+        tenant = self._workspace_of(caller, workspace)
+        if isinstance(tenant, Answer):
+            return tenant
         if caller.is_api_key:
             return Answer(403, {"detail": "API keys cannot create API keys; sign in with OAuth"})
         name = payload.get("name") if isinstance(payload, dict) else None
@@ -634,9 +803,11 @@ class EmulatorState:
                 },
             )
         with self._lock:
-            return Answer(201, self._issue_key(caller.user.email, name.strip()))
+            return Answer(
+                201, self._issue_key(caller.user.email, name.strip(), workspace and tenant)
+            )
 
-    def _issue_key(self, email: str, name: str) -> dict[str, object]:
+    def _issue_key(self, email: str, name: str, workspace: str | None = None) -> dict[str, object]:
         now = self._wall()
         secret = "bmc_" + secrets.token_urlsafe(24)
         key = _ApiKey(
@@ -644,6 +815,7 @@ class EmulatorState:
             name=name,
             email=email,
             created_at=datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+            workspace=workspace,
         )
         self._keys[secret] = key
         return {"id": key.id, "name": key.name, "key": secret, "created_at": key.created_at}

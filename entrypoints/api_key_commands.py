@@ -92,21 +92,24 @@ def save(
     return EXIT_OK
 
 
-def create(name: str, /) -> int:
+def create(name: str, /, *, workspace: str | None = None) -> int:
     """Create an API key in the cloud with your OAuth session, and store it.
 
     Parameters
     ----------
     name
         A name that says where the key is used, e.g. "desktop-work".
+    workspace
+        Create the key in this workspace (name, slug or id); projects using it go there.
     """
     container = prepare(network=True, writes=True)
-    result = container.create_api_key().execute(name)
+    result = container.create_api_key().execute(name, workspace)
     if isinstance(result, Failure):
         return fail(result.failure())
     created = result.unwrap()
     replaced = " (it replaces the key saved before)" if created.replaced else ""
-    out(f"Created API key '{created.name}' {created.masked} and saved it{replaced}.")
+    where = f" in workspace {created.workspace}" if created.workspace else ""
+    out(f"Created API key '{created.name}' {created.masked}{where} and saved it{replaced}.")
     _note_env_override(container.env())
     return EXIT_OK
 

@@ -23,6 +23,8 @@ project = App(name="project", help="Projects and whether each works locally or i
 app.command(cloud)
 app.command(project)
 cloud.command(api_key)
+workspace = App(name="workspace", help="Workspaces (cloud tenants): list them, choose a default.")
+cloud.command(workspace)
 
 _CLOUD = "entrypoints.cloud_commands"
 _KEYS = "entrypoints.api_key_commands"
@@ -44,6 +46,9 @@ api_key.command(
     f"{_KEYS}:create", name="create", help="Create a new API key with your OAuth session."
 )
 api_key.command(f"{_KEYS}:remove", name="remove", help="Remove the stored API key.")
+_WORKSPACES = "entrypoints.workspace_commands"
+workspace.command(f"{_WORKSPACES}:list_", name="list", help="List the account's workspaces.")
+workspace.command(f"{_WORKSPACES}:use", name="use", help="Choose the account's default workspace.")
 project.command(f"{_PROJECTS}:add", name="add", help="Add a project (local mode).")
 project.command(f"{_PROJECTS}:list_", name="list", help="List projects with their mode and route.")
 project.command(f"{_PROJECTS}:remove", name="remove", help="Remove a project entry.")

@@ -103,7 +103,14 @@ def login(
     who = outcome.session.email or outcome.session.user_id or "your account"
     if outcome.refreshed:
         err("Refreshed the stored session (use --force to sign in anew).")
+    from entrypoints.workspace_commands import after_login  # only login needs it
+
     verification = outcome.verification
+    if isinstance(verification, Success) or isinstance(
+        verification.failure(), SubscriptionRequired
+    ):
+        # Only a cloud that answered is asked again, so login keeps one network deadline.
+        after_login(container)
     if json_:
         out_json_line(logged_in_event(outcome.session, verification))
     elif isinstance(verification, Success):
@@ -201,6 +208,11 @@ def logout(
             return EXIT_USER_MUST_ACT
     # No settings check: the local session is removed even when the server cannot be asked.
     container = prepare_logout(remove_api_key=all_)
+    from domain.workspaces import account_of
+    from entrypoints.workspace_commands import kept_after_logout
+
+    signed_in = container.tokens().load().value_or(None)
+    account = account_of(signed_in.user_id, signed_in.email) if signed_in else None
     result = container.logout().execute(remove_api_key=all_)
     if isinstance(result, Failure):
         return fail(result.failure())
@@ -225,6 +237,9 @@ def logout(
         out("The stored API key was removed.")
     for source in outcome.keys_remaining:
         out(_key_left_line(source))
+    kept = kept_after_logout(container, account)
+    if kept:
+        out(kept)
     return EXIT_OK
 
 

@@ -33,15 +33,19 @@ from application.add_project import AddProject
 from application.create_api_key import CreateApiKey
 from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
 from application.list_projects import ListProjects
+from application.list_workspaces import ListWorkspaces
 from application.login_with_device_flow import LoginWithDeviceFlow
 from application.logout import Logout
 from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
+from application.pin_project_workspace import PinProjectWorkspace
 from application.remove_api_key import RemoveApiKey
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
+from application.resolve_workspace import ResolveWorkspace
 from application.save_api_key import SaveApiKey
 from application.set_project_mode import SetProjectMode
 from application.show_status import ShowStatus
+from application.use_workspace import UseWorkspace
 from domain.credentials import API_KEY_VARIABLE
 from domain.endpoints import resolve_endpoints
 from entrypoints.console import TerminalLoginDisplay
@@ -186,8 +190,27 @@ class Container(containers.DeclarativeContainer):
         fresh_session=fresh_session_async,
         offload=providers.Object(offload),
     )
+    resolve_workspace = providers.Factory(ResolveWorkspace, tokens=tokens, cloud=cloud)
     resolve_route = providers.Factory(
-        ResolveRoute, config=config, env=env, credentials=obtain_credential
+        ResolveRoute,
+        config=config,
+        env=env,
+        credentials=obtain_credential,
+        workspaces=resolve_workspace,
+    )
+    list_workspaces = providers.Factory(
+        ListWorkspaces,
+        config=config,
+        tokens=tokens,
+        cloud=cloud,
+        credentials=obtain_credential,
+        env=env,
+    )
+    pin_project_workspace = providers.Factory(
+        PinProjectWorkspace, config=config, cloud=cloud, credentials=obtain_credential
+    )
+    use_workspace = providers.Factory(
+        UseWorkspace, fresh_session=fresh_session, cloud=cloud, config=config
     )
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from adapters.httpx_auth import BasicMemoryCloudAuth, CloudAuthError
+from adapters.httpx_auth import BasicMemoryCloudAuth, ChosenWorkspace, CloudAuthError
 from adapters.worker_threads import offload, prepare_for_event_loop
 from entrypoints.container import build_container
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from application.resolve_route import ResolvedRoute
     from domain.credentials import Credential
     from domain.errors import AuthFailure
+    from domain.workspaces import WorkspaceList
     from entrypoints.container import Container
 
 __all__ = ["BasicMemoryCloudAuth", "CloudAuthError", "cloud_auth", "cloud_host", "route_for"]
@@ -58,7 +59,39 @@ def cloud_auth(
             return Failure(trusted.failure())
         return await obtain_async.execute(project, rejected)
 
-    return BasicMemoryCloudAuth(supply, supply_async)
+    # The cloud's list changes rarely; asked once per auth object, and only when no local
+    # choice decides the workspace (domain/workspaces.py, rules 4 and 5).
+    listings: list[WorkspaceList | None] = []
+
+    def workspace(credential: Credential) -> Result[ChosenWorkspace, AuthFailure]:
+        try:
+            loaded = container.config().load()
+            if isinstance(loaded, Failure):
+                return Failure(loaded.failure())
+            resolved = container.resolve_workspace().execute(
+                loaded.unwrap(),
+                project,
+                credential,
+                # Global operations go where the cloud puts them unless the account chose.
+                online=project is not None,
+                listing=listings[-1] if listings else None,
+            )
+        finally:
+            container.http_client().close()
+        if isinstance(resolved, Failure):
+            return Failure(resolved.failure())
+        chosen, listing = resolved.unwrap()
+        if listing is not None:
+            listings.append(listing)
+        if chosen.tenant_id is None:
+            return Success(None)
+        return Success((chosen.tenant_id, chosen.source.value))
+
+    async def workspace_async(credential: Credential) -> Result[ChosenWorkspace, AuthFailure]:
+        # Files and, when needed, one listing call: in a worker thread, off the caller's loop.
+        return await offload(lambda: workspace(credential))
+
+    return BasicMemoryCloudAuth(supply, supply_async, workspace, workspace_async)
 
 
 def route_for(project: str, env: Mapping[str, str] | None = None) -> ResolvedRoute:

@@ -9,6 +9,7 @@ from returns.result import Success
 from domain.credentials import describe_source
 from domain.errors import (
     AccessDenied,
+    AmbiguousWorkspace,
     AuthFailure,
     ConflictingRouting,
     CorruptFile,
@@ -34,7 +35,9 @@ from domain.errors import (
     SessionNotSaved,
     SubscriptionRequired,
     UnknownProject,
+    UnknownWorkspace,
     UntrustedPath,
+    WorkspaceForbidden,
 )
 from domain.routing import ROUTING_VARIABLES, RoutingFlags
 from entrypoints.cli_failures import (
@@ -84,6 +87,7 @@ def exit_code(failure: AuthFailure | CliFailure) -> int:
             | KeyNotSaved()
             | UntrustedPath()
             | SessionNotSaved()
+            | WorkspaceForbidden()
         ):
             return EXIT_USER_MUST_ACT
         case (
@@ -94,6 +98,8 @@ def exit_code(failure: AuthFailure | CliFailure) -> int:
             | NoApiKeyInput()
             | SeveralKeyLines()
             | InvalidKeyName()
+            | UnknownWorkspace()
+            | AmbiguousWorkspace()
         ):
             return EXIT_USAGE
         case ServiceUnreachable(settings=True):
@@ -158,6 +164,9 @@ def login_failure_reason(failure: AuthFailure | CliFailure) -> str:
             | SeveralKeyLines()
             | InvalidKeyName()
             | KeyNotSaved()
+            | UnknownWorkspace()
+            | AmbiguousWorkspace()
+            | WorkspaceForbidden()
         ):
             return "other"
         case _:
@@ -195,7 +204,8 @@ def route_line(route: ProjectRoute) -> str:
     target = route.route.value if route.route else "error"
     via = f" via the {describe_source(route.credential)}" if route.credential else ""
     problem = f" [{route.problem}]" if route.problem else ""
-    return f"{route.name:<16} {mode:<6} -> {target}{via} ({route.reason}){problem}"
+    workspace = f"; workspace: {route.workspace.describe()}" if route.workspace else ""
+    return f"{route.name:<16} {mode:<6} -> {target}{via} ({route.reason}){workspace}{problem}"
 
 
 def route_dict(route: ProjectRoute) -> dict[str, Any]:
@@ -207,6 +217,13 @@ def route_dict(route: ProjectRoute) -> dict[str, Any]:
         "reason": route.reason,
         "credential": route.credential.value if route.credential else None,
         "problem": route.problem,
+        "workspace": None
+        if route.workspace is None
+        else {
+            "id": route.workspace.tenant_id,
+            "source": route.workspace.source.value,
+            "note": route.workspace.note,
+        },
     }
 
 
@@ -295,7 +312,34 @@ def status_dict(
         "projects": [route_dict(route) for route in report.projects],
         "cloud": cloud,
         "data_dir": data_dir,
+        "workspaces": {
+            "account": report.account,
+            "account_default": report.account_workspace,
+            "cloud_default": report.workspaces.default_workspace_id if report.workspaces else None,
+            "count": len(report.workspaces.workspaces) if report.workspaces else None,
+            "problem": report.workspaces_problem,
+        },
     }
+
+
+def _workspace_line(report: StatusReport) -> str:
+    """The account's default workspace, or that none is chosen (and whether that matters)."""
+    listing = report.workspaces
+    if report.account_workspace is not None:
+        found = listing.find(report.account_workspace) if listing else None
+        name = f"{found.name} [{found.tenant_id}]" if found else report.account_workspace
+        return f"{name} (default chosen for {report.account})"
+    if report.account is None:
+        return "none chosen (no OAuth session)"
+    if listing is None:
+        return f"none chosen for {report.account}; {report.workspaces_problem or 'offline'}"
+    if len(listing.workspaces) > 1:
+        return (
+            f"none chosen for {report.account} ({len(listing.workspaces)} workspaces; the "
+            f"cloud's default {listing.default_workspace_id} is used): "
+            "choose with `bm cloud workspace use NAME`"
+        )
+    return f"none chosen for {report.account}; the only workspace is used"
 
 
 def status_lines(
@@ -341,6 +385,7 @@ def status_lines(
     else:
         lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
     lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")
+    lines.append(f"  Workspace: {_workspace_line(report)}")
     if data_dir is not None:
         lines.append(f"  Files:     {data_dir} (config.yaml, .cloud_tokens.json)")
     return lines

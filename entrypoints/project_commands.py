@@ -82,8 +82,20 @@ def _set_mode(name: str, mode: ProjectMode) -> int:
     return EXIT_OK
 
 
-def set_cloud(name: str, /) -> int:
-    """Route a project to the cloud (needs an API key or an OAuth session)."""
+def set_cloud(name: str, /, *, workspace: str | None = None) -> int:
+    """Route a project to the cloud (needs an API key or an OAuth session).
+
+    Parameters
+    ----------
+    workspace
+        Pin the project's cloud calls to this workspace (name, slug or id; asks the cloud).
+    """
+    if workspace is not None:
+        container = prepare(network=True, writes=True)
+        pinned = container.pin_project_workspace().execute(name, workspace)
+        if isinstance(pinned, Failure):
+            return fail(pinned.failure())
+        out(f"Project '{name}' works in workspace {pinned.unwrap().label}.")
     return _set_mode(name, ProjectMode.CLOUD)
 
 

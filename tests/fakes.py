@@ -18,6 +18,8 @@ from domain.errors import (
     ServiceUnreachable,
     SessionExpired,
     StorageFailure,
+    SubscriptionRequired,
+    WorkspaceForbidden,
 )
 from domain.pkce import s256_challenge
 from domain.ports import (
@@ -32,6 +34,7 @@ from domain.ports import (
     VerificationPrompt,
 )
 from domain.session import TokenResponse, TokenSet
+from domain.workspaces import Workspace, WorkspaceList
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -252,6 +255,31 @@ class FakeIdentityProvider:
         return self.revoke_result
 
 
+def workspace(
+    tenant_id: str, name: str, slug: str | None = None, kind: str = "organization"
+) -> Workspace:
+    return Workspace(
+        tenant_id=tenant_id,
+        workspace_type=kind,
+        slug=slug or name.lower(),
+        name=name,
+        role="owner" if kind == "personal" else "member",
+        is_default=kind == "personal",
+        has_active_subscription=True,
+    )
+
+
+def one_workspace_list() -> WorkspaceList:
+    return WorkspaceList((workspace("t-personal", "Personal", "me", "personal"),), "t-personal")
+
+
+def two_workspace_list() -> WorkspaceList:
+    return WorkspaceList(
+        (workspace("t-personal", "Personal", "me", "personal"), workspace("t-acme", "Acme")),
+        "t-personal",
+    )
+
+
 @dataclass
 class FakeCloudApi:
     """Accepts the credentials in `accepted`; the health answer can be overridden.
@@ -264,23 +292,46 @@ class FakeCloudApi:
     create_override: Result[CreatedApiKey, CloudFailure] | None = None
     health_calls: list[Credential] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    # The caller's workspaces; by default one personal workspace, as a new account has.
+    workspaces: WorkspaceList = field(default_factory=lambda: one_workspace_list())
+    # Subscriptions per workspace: a tenant id here has none.
+    unsubscribed: set[str] = field(default_factory=set)
+    # The workspace each health check and key creation named (None: no header).
+    workspace_calls: list[str | None] = field(default_factory=list)
+    list_calls: int = 0
 
-    def check_health(self, credential: Credential) -> Result[HealthReport, CloudFailure]:
+    def check_health(
+        self, credential: Credential, workspace: str | None = None
+    ) -> Result[HealthReport, CloudFailure]:
         self.health_calls.append(credential)
+        self.workspace_calls.append(workspace)
         if self.health_override is not None:
             return self.health_override
-        if credential.secret.get_secret_value() in self.accepted:
-            return Success(HealthReport(latency_ms=12.0))
-        return Failure(CredentialRejected(credential.description))
+        if credential.secret.get_secret_value() not in self.accepted:
+            return Failure(CredentialRejected(credential.description))
+        if workspace is not None and self.workspaces.find(workspace) is None:
+            return Failure(WorkspaceForbidden(workspace))
+        if (workspace or self.workspaces.default_workspace_id) in self.unsubscribed:
+            return Failure(SubscriptionRequired("https://example.test/subscribe"))
+        return Success(HealthReport(latency_ms=12.0))
+
+    def list_workspaces(self, credential: Credential) -> Result[WorkspaceList, CloudFailure]:
+        self.list_calls += 1
+        if credential.secret.get_secret_value() not in self.accepted:
+            return Failure(CredentialRejected(credential.description))
+        return Success(self.workspaces)
 
     def create_api_key(
-        self, access_token: SecretStr, name: str
+        self, access_token: SecretStr, name: str, workspace: str | None = None
     ) -> Result[CreatedApiKey, CloudFailure]:
+        self.workspace_calls.append(workspace)
         if self.create_override is not None:
             return self.create_override
         token = access_token.get_secret_value()
         if token not in self.accepted or token.startswith(API_KEY_PREFIX):
             return Failure(CredentialRejected("OAuth session"))
+        if workspace is not None and self.workspaces.find(workspace) is None:
+            return Failure(WorkspaceForbidden(workspace))
         raw = f"bmc_created{len(self.created):04d}abcdefgh"
         self.created.append(name)
         self.accepted.add(raw)

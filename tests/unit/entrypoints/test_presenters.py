@@ -59,6 +59,8 @@ EXPECTED = {
     "NoApiKeyInput": 2,
     "SeveralKeyLines": 2,
     "InvalidKeyName": 2,
+    "UnknownWorkspace": 2,
+    "AmbiguousWorkspace": 2,
 }
 
 
@@ -113,6 +115,7 @@ def test_status_json_has_stable_keys_and_no_secret() -> None:
         "projects",
         "cloud",
         "data_dir",
+        "workspaces",
     ]
     assert report["cloud"]["subscription"] == "active"
     assert key not in json.dumps(report)
