@@ -21,18 +21,12 @@ from adapters.data_directory import (
     data_directory,
     untrusted_paths,
 )
-from adapters.http_transport import SharedClient
-from adapters.httpx_cloud_api import HttpxCloudApi
-from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider, HttpxIdentityProvider
 from adapters.json_file_token_store import JsonFileTokenStore
 from adapters.system_clock import SystemClock, SystemSleeper
 from adapters.webbrowser_browser import WebbrowserBrowser
-from adapters.worker_threads import ThreadedTokenStore, offload
 from adapters.yaml_config_store import YamlConfigStore
 from application.add_project import AddProject
-from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
 from application.list_projects import ListProjects
-from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
 from application.remove_api_key import RemoveApiKey
 from application.remove_project import RemoveProject
 from application.resolve_route import ResolveRoute
@@ -47,10 +41,16 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from adapters.atomic_files import LockWaitNotice
+    from adapters.http_transport import SharedClient
+    from adapters.httpx_cloud_api import HttpxCloudApi
+    from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider, HttpxIdentityProvider
+    from adapters.worker_threads import ThreadedTokenStore
     from application.create_api_key import CreateApiKey
+    from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
     from application.list_workspaces import ListWorkspaces
     from application.login_with_device_flow import LoginWithDeviceFlow
     from application.logout import Logout
+    from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
     from application.pin_project_workspace import PinProjectWorkspace
     from application.show_status import ShowStatus
     from application.use_workspace import UseWorkspace
@@ -84,6 +84,65 @@ def _secrets_of(env: Mapping[str, str]) -> set[str]:
 
 def _cloud_host(endpoints: Result[CloudEndpoints, AuthFailure]) -> Result[str, AuthFailure]:
     return endpoints.map(lambda chosen: chosen.cloud_host)
+
+
+# The network side (the HTTP adapters and the use cases that refresh or pick a credential)
+# is built by the commands that may go online; the offline ones never import it.
+
+
+def _http_client() -> SharedClient:
+    from adapters.http_transport import SharedClient
+
+    return SharedClient()
+
+
+def _identity(**wiring: Any) -> HttpxIdentityProvider:
+    from adapters.httpx_identity_provider import HttpxIdentityProvider
+
+    return HttpxIdentityProvider(**wiring)
+
+
+def _cloud(**wiring: Any) -> HttpxCloudApi:
+    from adapters.httpx_cloud_api import HttpxCloudApi
+
+    return HttpxCloudApi(**wiring)
+
+
+def _fresh_session(**wiring: Any) -> EnsureFreshSession:
+    from application.ensure_fresh_session import EnsureFreshSession
+
+    return EnsureFreshSession(**wiring)
+
+
+def _obtain_credential(**wiring: Any) -> ObtainCredential:
+    from application.obtain_credential import ObtainCredential
+
+    return ObtainCredential(**wiring)
+
+
+def _async_tokens(**wiring: Any) -> ThreadedTokenStore:
+    from adapters.worker_threads import ThreadedTokenStore
+
+    return ThreadedTokenStore(**wiring)
+
+
+def _async_identity(**wiring: Any) -> HttpxAsyncIdentityProvider:
+    from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider
+
+    return HttpxAsyncIdentityProvider(**wiring)
+
+
+def _fresh_session_async(**wiring: Any) -> EnsureFreshSessionAsync:
+    from application.ensure_fresh_session import EnsureFreshSessionAsync
+
+    return EnsureFreshSessionAsync(**wiring)
+
+
+def _obtain_credential_async(**wiring: Any) -> ObtainCredentialAsync:
+    from adapters.worker_threads import offload
+    from application.obtain_credential import ObtainCredentialAsync
+
+    return ObtainCredentialAsync(offload=offload, **wiring)
 
 
 # The use cases below are imported when a command first builds one: each pulls in modules no
@@ -165,12 +224,12 @@ class Container(containers.DeclarativeContainer):
     # One HTTP client per command (per thread, for library callers) for the sign-in service
     # and the cloud API: one TLS set-up. A command's process closes it on exit; the library
     # API closes it after each call.
-    http_client = providers.Singleton(SharedClient)
+    http_client = providers.Singleton(_http_client)
     identity = providers.Singleton(
-        HttpxIdentityProvider, endpoints=endpoints, client=http_client, remember=remember
+        _identity, endpoints=endpoints, client=http_client, remember=remember
     )
     cloud = providers.Singleton(
-        HttpxCloudApi,
+        _cloud,
         cloud_host=providers.Callable(_cloud_host, endpoints),
         clock=clock,
         client=http_client,
@@ -180,9 +239,7 @@ class Container(containers.DeclarativeContainer):
     # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
     login_display = providers.Singleton(TerminalLoginDisplay)
 
-    fresh_session = providers.Factory(
-        EnsureFreshSession, tokens=tokens, identity=identity, clock=clock
-    )
+    fresh_session = providers.Factory(_fresh_session, tokens=tokens, identity=identity, clock=clock)
     login = providers.Factory(
         _login,
         identity=identity,
@@ -218,7 +275,7 @@ class Container(containers.DeclarativeContainer):
         SetProjectMode, config=config, tokens=tokens, clock=clock, env=env
     )
     obtain_credential = providers.Factory(
-        ObtainCredential,
+        _obtain_credential,
         config=config,
         tokens=tokens,
         clock=clock,
@@ -226,17 +283,16 @@ class Container(containers.DeclarativeContainer):
         fresh_session=fresh_session,
     )
     # The library's async auth: the same files and rules for a caller on an event loop.
-    async_tokens = providers.Singleton(ThreadedTokenStore, tokens=tokens)
-    async_identity = providers.Singleton(HttpxAsyncIdentityProvider, endpoints=endpoints)
+    async_tokens = providers.Singleton(_async_tokens, tokens=tokens)
+    async_identity = providers.Singleton(_async_identity, endpoints=endpoints)
     fresh_session_async = providers.Factory(
-        EnsureFreshSessionAsync, tokens=async_tokens, identity=async_identity, clock=clock
+        _fresh_session_async, tokens=async_tokens, identity=async_identity, clock=clock
     )
     obtain_credential_async = providers.Factory(
-        ObtainCredentialAsync,
+        _obtain_credential_async,
         config=config,
         credentials=obtain_credential,
         fresh_session=fresh_session_async,
-        offload=providers.Object(offload),
     )
     resolve_workspace = providers.Factory(ResolveWorkspace, tokens=tokens, cloud=cloud)
     resolve_route = providers.Factory(
