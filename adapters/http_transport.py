@@ -163,17 +163,6 @@ def is_safe_web_url(url: str) -> bool:
     return isinstance(validate_base_url("url", f"{parts.scheme}://{parts.netloc}"), Success)
 
 
-def is_header_safe(secret: str) -> bool:
-    """Whether a token can go in an Authorization header: visible ASCII only.
-
-    Anything else would make httpx raise an exception whose text contains the header.
-
-    >>> [is_header_safe(s) for s in ("abc.DEF-_~+/=", "tök", "a b", "a\\nb", "")]
-    [True, False, False, False, False]
-    """
-    return bool(secret) and all("!" <= char <= "~" for char in secret)
-
-
 def shown_text(value: object, limit: int = MAX_SHOWN_TEXT) -> str:
     """Server-supplied text made safe for a terminal: printable characters only, cut short.
 

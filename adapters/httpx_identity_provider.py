@@ -158,11 +158,7 @@ class HttpxIdentityProvider:
 
     def refresh(self, refresh_token: SecretStr) -> Result[TokenResponse, RefreshFailure]:
         secret = refresh_token.get_secret_value()
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": secret,
-            "client_id": self._client_id,
-        }
+        form = _refresh_form(secret, self._client_id)
         answer = self._post("/oauth2/token", form)
         if isinstance(answer, Failure):
             return Failure(answer.failure())
@@ -244,11 +240,7 @@ class HttpxAsyncIdentityProvider:
         if isinstance(built, Failure):
             return Failure(built.failure())
         secret = refresh_token.get_secret_value()
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": secret,
-            "client_id": self._client_id,
-        }
+        form = _refresh_form(secret, self._client_id)
         async with built.unwrap() as client:
             answer = await send_async(
                 client, SERVICE, "POST", url.unwrap(), form=form, deadline=self._deadline
@@ -256,6 +248,11 @@ class HttpxAsyncIdentityProvider:
         if isinstance(answer, Failure):
             return Failure(answer.failure())
         return _token_answer(answer.unwrap(), (secret,)).alt(_refresh_outcome)
+
+
+def _refresh_form(refresh_token: str, client_id: str) -> dict[str, str]:
+    """RFC 6749 §6: the refresh grant of a public client."""
+    return {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
 
 
 def _oauth_error(body: dict[str, Any], secrets: tuple[str, ...]) -> ProviderError | None:
