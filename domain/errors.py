@@ -422,8 +422,41 @@ class WorkspaceForbidden:
         )
 
 
-# What any file store, the network and the routing variables can fail with.
-StorageFailure = CorruptFile | FileAccessError | LockTimeout
+@dataclass(frozen=True)
+class KeychainUnavailable:
+    """The system keychain could not be used: not installed, none found, locked, no answer.
+
+    Never a reason to keep a secret in a file instead: the command stops here.
+    """
+
+    problem: str
+    remedy: str = (
+        "unlock or fix it and retry, or keep secrets in files again with "
+        "`bm cloud credentials move --to file`"
+    )
+
+    @property
+    def message(self) -> str:
+        return f"Cannot use the system keychain ({self.problem}); {self.remedy}."
+
+
+@dataclass(frozen=True)
+class InvalidCredentialStore:
+    """`credential_store` (config.yaml) or BASIC_MEMORY_CREDENTIAL_STORE names no store."""
+
+    setting: str
+    value: str
+
+    @property
+    def message(self) -> str:
+        shown = self.value if len(self.value) <= 20 and self.value.isprintable() else "…"
+        return f"{self.setting} must be 'file' or 'keyring', not {shown!r}: fix or unset it."
+
+
+# What any credential store, the network and the routing variables can fail with.
+StorageFailure = (
+    CorruptFile | FileAccessError | LockTimeout | KeychainUnavailable | InvalidCredentialStore
+)
 NetworkFailure = ServiceUnreachable | ServerError | MalformedResponse
 RoutingFailure = InvalidBoolean | ConflictingRouting
 

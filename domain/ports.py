@@ -14,6 +14,7 @@ from domain.errors import (
     AccessDenied,
     CredentialRejected,
     DeviceCodeExpired,
+    KeychainUnavailable,
     MalformedResponse,
     NetworkFailure,
     ProviderError,
@@ -140,6 +141,26 @@ class TokenStore(Protocol):
 
         Nothing is written when `change` fails or returns the session it was given.
         """
+        ...
+
+
+class SecretVault(Protocol):
+    """The system keychain (macOS Keychain, Windows Credential Manager, the Secret Service):
+    named secrets of one data folder. Each call answers within a few seconds or fails; a
+    locked or absent keychain is a failure, never an empty answer."""
+
+    def read(self, name: str) -> Result[SecretStr | None, KeychainUnavailable]:
+        """The secret, or None when there is no entry of that name."""
+        ...
+
+    def write(self, name: str, secret: SecretStr) -> Result[None, KeychainUnavailable]: ...
+
+    def delete(self, name: str) -> Result[bool, KeychainUnavailable]:
+        """Whether an entry was removed (False: there was none)."""
+        ...
+
+    def describe(self) -> Result[str, KeychainUnavailable]:
+        """The keychain in use, for `bm cloud status` (e.g. "SecretService Keyring")."""
         ...
 
 

@@ -19,9 +19,11 @@ from domain.errors import (
     InsecureHost,
     InvalidApiKey,
     InvalidBoolean,
+    InvalidCredentialStore,
     InvalidKeyName,
     InvalidProjectName,
     InvalidProjectPath,
+    KeychainUnavailable,
     KeyNotSaved,
     LockTimeout,
     LoginTimedOut,
@@ -83,6 +85,8 @@ def exit_code(failure: AuthFailure | CliFailure) -> int:
             | CorruptFile()
             | FileAccessError()
             | LockTimeout()
+            | KeychainUnavailable()
+            | InvalidCredentialStore()
             | ProjectExists()
             | KeyNotSaved()
             | UntrustedPath()
@@ -134,6 +138,7 @@ def login_failure_reason(failure: AuthFailure | CliFailure) -> str:
             | InvalidBoolean()
             | ConflictingRouting()
             | InsecureHost()
+            | InvalidCredentialStore()
         ):
             return "settings"
         case ServiceUnreachable():
@@ -142,7 +147,7 @@ def login_failure_reason(failure: AuthFailure | CliFailure) -> str:
             return "server"
         case ProviderError():
             return "provider"
-        case CorruptFile() | FileAccessError() | LockTimeout():
+        case CorruptFile() | FileAccessError() | LockTimeout() | KeychainUnavailable():
             return "storage"
         case UntrustedPath():
             return "untrusted"

@@ -14,6 +14,7 @@ from domain.config import AppConfig
 from domain.credentials import Credential
 from domain.errors import (
     CredentialRejected,
+    KeychainUnavailable,
     ProviderError,
     ServiceUnreachable,
     SessionExpired,
@@ -160,6 +161,41 @@ class InMemoryConfigStore:
             self.config = answer[0]
             self.writes += 1
         return Success(answer)
+
+
+class InMemoryVault:
+    """A keychain in a dict. `unavailable` makes every call fail, as a locked keychain does."""
+
+    def __init__(self, name: str = "in-memory keychain") -> None:
+        self.entries: dict[str, str] = {}
+        self.unavailable: KeychainUnavailable | None = None
+        self.calls: list[tuple[str, str]] = []
+        self._name = name
+
+    def read(self, name: str) -> Result[SecretStr | None, KeychainUnavailable]:
+        self.calls.append(("read", name))
+        if self.unavailable is not None:
+            return Failure(self.unavailable)
+        found = self.entries.get(name)
+        return Success(SecretStr(found) if found is not None else None)
+
+    def write(self, name: str, secret: SecretStr) -> Result[None, KeychainUnavailable]:
+        self.calls.append(("write", name))
+        if self.unavailable is not None:
+            return Failure(self.unavailable)
+        self.entries[name] = secret.get_secret_value()
+        return Success(None)
+
+    def delete(self, name: str) -> Result[bool, KeychainUnavailable]:
+        self.calls.append(("delete", name))
+        if self.unavailable is not None:
+            return Failure(self.unavailable)
+        return Success(self.entries.pop(name, None) is not None)
+
+    def describe(self) -> Result[str, KeychainUnavailable]:
+        if self.unavailable is not None:
+            return Failure(self.unavailable)
+        return Success(self._name)
 
 
 def device_authorization(
