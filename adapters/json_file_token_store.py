@@ -1,14 +1,20 @@
-"""TokenStore on `.cloud_tokens.json`: strict, secret-safe parsing and locked atomic writes."""
+"""TokenStore on `.cloud_tokens.json`: strict, secret-safe parsing and locked atomic writes.
+
+With the keychain store the tokens go to the system keychain as one entry (the same JSON
+document this file would hold) and the file keeps the rest (expiry, account) and the line
+`"credential_store": "keyring"` that says where they went. The file's lock still orders
+every change, so processes refresh once between them whichever store holds the tokens.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
 from returns.pipeline import is_successful
@@ -26,8 +32,17 @@ from adapters.atomic_files import (
     with_lock,
     write_atomically,
 )
-from domain.errors import CorruptFile, FileAccessError, StorageFailure
+from domain.credential_store import SESSION_SECRET, CredentialStore, Moved, StoreChoice
+from domain.errors import (
+    CorruptFile,
+    FileAccessError,
+    KeychainUnavailable,
+    StorageFailure,
+)
 from domain.session import TokenSet, is_header_safe
+
+if TYPE_CHECKING:
+    from domain.ports import SecretVault
 
 _KNOWN_FIELDS = (
     "access_token",
@@ -40,8 +55,13 @@ _KNOWN_FIELDS = (
     "obtained_at",
 )
 _OPTIONAL_TEXT = ("user_id", "email", "session_id")
+# Where the tokens went, in a file that holds none: the only value it can take.
+_STORE_FIELD = "credential_store"
+_SECRET_FIELDS = ("access_token", "refresh_token")
+StoreChooser = Callable[[], Result[StoreChoice, StorageFailure]]
 T = TypeVar("T")
 E = TypeVar("E")
+F = TypeVar("F", bound=ReadFailure | KeychainUnavailable)
 
 
 # A refresh or a revocation runs under the lock (single flight), and one HTTP call may take up
@@ -63,8 +83,13 @@ class JsonFileTokenStore:
         lock_timeout: float = TOKEN_LOCK_TIMEOUT_SECONDS,
         on_lock_wait: LockWaitNotice | None = None,
         remember: Callable[[str], None] | None = None,
+        vault: SecretVault | None = None,
+        choose: StoreChooser | None = None,
     ) -> None:
         self._path = path
+        # The keychain, and which store new tokens go to; without them, always this file.
+        self._vault = vault
+        self._choose = choose
         self._lock_timeout = lock_timeout
         self._on_lock_wait = on_lock_wait
         # Told each secret read from the file, so that the CLI can keep them out of whatever
@@ -76,7 +101,14 @@ class JsonFileTokenStore:
         return self._path
 
     def load(self) -> Result[TokenSet | None, StorageFailure]:
-        return self._read()
+        return self._read().map(_tokens_of)
+
+    def kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        return (
+            read_bytes_limited(self._path, follow_symlinks=False)
+            .bind(self._place_of)
+            .alt(_with_logout_remedy)
+        )
 
     def save(self, tokens: TokenSet) -> Result[None, StorageFailure]:
         """Replace the session; a damaged file is reported, not silently overwritten."""
@@ -90,7 +122,21 @@ class JsonFileTokenStore:
         """
         return self._with_lock(self._probe)
 
-    def _probe(self) -> Result[None, FileAccessError]:
+    def _probe(self) -> Result[None, StorageFailure]:
+        return self._probe_file().bind(lambda _ok: self._probe_chosen(None))
+
+    def _probe_chosen(self, place: CredentialStore | None) -> Result[None, StorageFailure]:
+        """Before a change that costs something to lose (a refresh rotates the refresh
+        token), make sure the chosen store can take its result: a locked keychain must stop
+        the command before the old token is spent, not after."""
+        chosen = self._chosen()
+        if not is_successful(chosen):
+            return Failure(chosen.failure())
+        if chosen.unwrap() is not CredentialStore.KEYRING or place is CredentialStore.KEYRING:
+            return Success(None)  # the file was checked; a keychain just read from works
+        return self._keychain().bind(lambda vault: vault.read(SESSION_SECRET)).map(_nothing)
+
+    def _probe_file(self) -> Result[None, StorageFailure]:
         probe = self._path.with_name(f"{temp_prefix(self._path)}{os.getpid()}.probe{TEMP_SUFFIX}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
@@ -105,12 +151,24 @@ class JsonFileTokenStore:
     ) -> Result[tuple[bool, T], StorageFailure]:
         """Remove the file, damaged or not; a symbolic link is removed, not its target."""
         if not os.path.lexists(self._path):
-            # Nothing to remove; no lock needed (and none created in a missing folder).
+            # Nothing to remove; no lock needed (and none created in a missing folder). An
+            # entry a crash left in the keychain before its file was written goes too.
+            if self._chosen().value_or(None) is CredentialStore.KEYRING:
+                self._keychain().bind(lambda vault: vault.delete(SESSION_SECRET))
             return Success((False, last_look(None)))
 
-        def remove() -> Result[tuple[bool, T], FileAccessError]:
+        def remove() -> Result[tuple[bool, T], StorageFailure]:
             current = self._read()
-            seen = last_look(current.unwrap() if is_successful(current) else None)
+            if not is_successful(current) and isinstance(current.failure(), KeychainUnavailable):
+                # The tokens cannot be read, so their entry cannot be removed either: stop
+                # with the whole session in place rather than leave a secret behind.
+                return Failure(current.failure())
+            stored = current.value_or(None)
+            seen = last_look(stored.tokens if stored is not None else None)
+            if stored is not None and stored.place is CredentialStore.KEYRING:
+                removed = self._keychain().bind(lambda vault: vault.delete(SESSION_SECRET))
+                if not is_successful(removed):
+                    return Failure(removed.failure())
             try:
                 self._path.unlink()
             except FileNotFoundError:
@@ -128,36 +186,176 @@ class JsonFileTokenStore:
             current = self._read()
             if not is_successful(current):
                 return Failure(current.failure())
-            before = current.unwrap()
+            stored = current.unwrap()
+            place = stored.place if stored is not None else None
+            ready = self._probe_chosen(place)
+            if not is_successful(ready):
+                return Failure(ready.failure())
+            before = stored.tokens if stored is not None else None
             changed = change(before)
             if not is_successful(changed):
                 return Failure(changed.failure())
             answer = changed.unwrap()
             if answer[0] is before:
                 return Success(answer)
-            written = write_atomically(self._path, _serialise(answer[0]))
-            return written.map(lambda _written: answer)
+            return self._write(answer[0], place).map(lambda _written: answer)
 
         return self._with_lock(apply)
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        def apply() -> Result[Moved, StorageFailure]:
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            stored = current.unwrap()
+            if stored is None:
+                return Success(Moved.NOTHING)
+            if stored.place is to:
+                return Success(Moved.ALREADY_THERE)
+            if to is CredentialStore.KEYRING:
+                return self._into_keychain(stored.tokens).map(lambda _done: Moved.MOVED)
+            return self._into_file(stored.tokens).map(lambda _done: Moved.MOVED)
+
+        return self._with_lock(apply)
+
+    def _write(
+        self, tokens: TokenSet, place: CredentialStore | None
+    ) -> Result[None, StorageFailure]:
+        chosen = self._chosen()
+        if not is_successful(chosen):
+            return Failure(chosen.failure())
+        if chosen.unwrap() is CredentialStore.KEYRING:
+            vault = self._keychain()
+            if not is_successful(vault):
+                return Failure(vault.failure())
+            stored = vault.unwrap().write(SESSION_SECRET, SecretStr(_serialise(tokens).decode()))
+            if not is_successful(stored):
+                return Failure(stored.failure())
+            return write_atomically(self._path, _stub(tokens))
+        written = write_atomically(self._path, _serialise(tokens))
+        if is_successful(written) and place is CredentialStore.KEYRING and self._vault:
+            # The file holds the session now; the keychain's copy is an older one. Failing to
+            # remove it must not fail the write that kept the new tokens (logout removes it).
+            self._vault.delete(SESSION_SECRET)
+        return written
+
+    def _into_keychain(self, tokens: TokenSet) -> Result[None, StorageFailure]:
+        """Keychain first, read back; then the file without its tokens (the old copy goes)."""
+        vault = self._keychain()
+        if not is_successful(vault):
+            return Failure(vault.failure())
+        keychain = vault.unwrap()
+        document = _serialise(tokens).decode()
+        stored = keychain.write(SESSION_SECRET, SecretStr(document))
+        if not is_successful(stored):
+            return Failure(stored.failure())
+        back = keychain.read(SESSION_SECRET)
+        if not is_successful(back):
+            return Failure(back.failure())
+        entry = back.unwrap()
+        if entry is None or entry.get_secret_value() != document:
+            return Failure(KeychainUnavailable("it did not give back the session just stored"))
+        return write_atomically(self._path, _stub(tokens))
+
+    def _into_file(self, tokens: TokenSet) -> Result[None, StorageFailure]:
+        """The file first, read back; then the keychain's entry (the old copy) goes."""
+        vault = self._keychain()
+        if not is_successful(vault):
+            return Failure(vault.failure())
+        written = write_atomically(self._path, _serialise(tokens))
+        if not is_successful(written):
+            return Failure(written.failure())
+        back = self._read()
+        if not is_successful(back):
+            return Failure(back.failure())
+        stored = back.unwrap()
+        if stored is None or stored.tokens != tokens:
+            problem = "it did not give back the session just written"
+            return Failure(FileAccessError(str(self._path), problem))
+        return vault.unwrap().delete(SESSION_SECRET).map(_nothing)
+
+    def _chosen(self) -> Result[CredentialStore, StorageFailure]:
+        if self._choose is None:
+            return Success(CredentialStore.FILE)
+        return self._choose().map(lambda choice: choice.store)
+
+    def _keychain(self) -> Result[SecretVault, KeychainUnavailable]:
+        if self._vault is None:
+            return Failure(KeychainUnavailable("this program was built without one"))
+        return Success(self._vault)
 
     def _with_lock(self, body: Callable[[], Result[T, E]]) -> Result[T, E | LockFailure]:
         return with_lock(self._path, self._lock_timeout, body, self._on_lock_wait)
 
-    def _read(self) -> Result[TokenSet | None, ReadFailure]:
-        return (
-            read_bytes_limited(self._path, follow_symlinks=False)
-            .bind(self._parse)
-            .alt(_with_logout_remedy)
-        )
+    def _read(self) -> Result[_Stored | None, ReadFailure | KeychainUnavailable]:
+        data = read_bytes_limited(self._path, follow_symlinks=False)
+        if not is_successful(data):
+            return Failure(_with_logout_remedy(data.failure()))
+        return self._parse(data.unwrap()).alt(_with_logout_remedy)
 
-    def _parse(self, data: bytes | None) -> Result[TokenSet | None, ReadFailure]:
+    def _parse(
+        self, data: bytes | None
+    ) -> Result[_Stored | None, ReadFailure | KeychainUnavailable]:
         if data is None:
             return Success(None)
-        parsed = parse_tokens(self._path, data)
+        place = self._place_of(data)
+        if not is_successful(place):
+            return Failure(place.failure())
+        if place.unwrap() is not CredentialStore.KEYRING:
+            return self._parsed(parse_tokens(self._path, data), CredentialStore.FILE)
+        vault = self._keychain()
+        if not is_successful(vault):
+            return Failure(vault.failure())
+        entry = vault.unwrap().read(SESSION_SECRET)
+        if not is_successful(entry):
+            return Failure(entry.failure())
+        return self._parse_keychain_entry(entry.unwrap())
+
+    def _parse_keychain_entry(self, entry: SecretStr | None) -> Result[_Stored | None, CorruptFile]:
+        if entry is None:
+            # Removed from the keychain by hand (or the file was copied from another
+            # machine): there is no session here, as when the file itself is gone.
+            return Success(None)
+        data = entry.get_secret_value().encode("utf-8", "surrogateescape")
+        label = f"{self._path} (its tokens in the system keychain)"
+        return self._parsed(parse_tokens(Path(label), data), CredentialStore.KEYRING)
+
+    def _parsed(
+        self, parsed: Result[TokenSet, CorruptFile], place: CredentialStore
+    ) -> Result[_Stored | None, CorruptFile]:
         if self._remember is not None and isinstance(parsed, Success):
             for secret in _secrets_of(parsed.unwrap()):
                 self._remember(secret)
-        return parsed
+        return parsed.map(lambda tokens: _Stored(tokens, place))
+
+    def _place_of(self, data: bytes | None) -> Result[CredentialStore | None, CorruptFile]:
+        """Where the tokens are, from the file's bytes: a file that names the keychain
+        holds none itself. Only that one value is read here; the rest is checked by the
+        parser of whichever copy holds the tokens."""
+        if data is None:
+            return Success(None)
+        document = _decode(data)
+        if not is_successful(document) or _STORE_FIELD not in document.unwrap():
+            return Success(CredentialStore.FILE)
+        if document.unwrap()[_STORE_FIELD] != CredentialStore.KEYRING.value:
+            return Failure(
+                CorruptFile(str(self._path), f'{_STORE_FIELD} must be "keyring" when present')
+            )
+        return Success(CredentialStore.KEYRING)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    tokens: TokenSet
+    place: CredentialStore
+
+
+def _tokens_of(stored: _Stored | None) -> TokenSet | None:
+    return stored.tokens if stored is not None else None
+
+
+def _nothing(_value: object) -> None:
+    return None
 
 
 def _is_token(value: object) -> bool:
@@ -288,7 +486,17 @@ def _serialise(tokens: TokenSet) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode("ascii")
 
 
-def _with_logout_remedy(failure: ReadFailure) -> ReadFailure:
+def _stub(tokens: TokenSet) -> bytes:
+    """The file when the keychain holds the tokens: what a person or `status` may read."""
+    full = json.loads(_serialise(tokens))
+    document = {key: value for key, value in full.items() if key in _KNOWN_FIELDS}
+    for name in _SECRET_FIELDS:
+        document.pop(name, None)
+    document[_STORE_FIELD] = CredentialStore.KEYRING.value
+    return (json.dumps(document, indent=2) + "\n").encode("ascii")
+
+
+def _with_logout_remedy(failure: F) -> F:
     """A damaged session is worthless: the way out is to remove it and sign in again."""
     if isinstance(failure, CorruptFile):
         return replace(failure, remedy="remove it with `bm cloud logout`, then sign in again")

@@ -1,14 +1,19 @@
-"""ConfigStore on `config.yaml`: strict safe parsing; locked atomic rewrites that keep unknown keys."""
+"""ConfigStore on `config.yaml`: strict safe parsing; locked atomic rewrites that keep unknown keys.
+
+With the keychain store the API key is an entry in the system keychain and config.yaml says
+so with `cloud_api_key_in: keyring` instead of holding it; reading such a config reads the
+key from the keychain, so every use case sees the same `AppConfig` whichever store holds it.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import SecretStr
@@ -23,8 +28,25 @@ from adapters.atomic_files import (
     write_atomically,
 )
 from domain.config import AppConfig, Project
-from domain.errors import CorruptFile, StorageFailure
+from domain.credential_store import (
+    API_KEY_SECRET,
+    CREDENTIAL_STORE_KEY,
+    CredentialStore,
+    Moved,
+    StoreChoice,
+    choose_credential_store,
+)
+from domain.errors import (
+    CorruptFile,
+    FileAccessError,
+    InvalidCredentialStore,
+    KeychainUnavailable,
+    StorageFailure,
+)
 from domain.routing import ProjectMode
+
+if TYPE_CHECKING:
+    from domain.ports import SecretVault
 
 try:
     # libyaml's classes parse and emit the same documents, several times faster.
@@ -71,8 +93,11 @@ class _UniqueKeyLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_SETTING_KEYS = ("cloud_host", "cloud_domain", "cloud_client_id")
-_KNOWN_KEYS = frozenset({"cloud_api_key", *_SETTING_KEYS, "projects"})
+_SETTING_KEYS = ("cloud_host", "cloud_domain", "cloud_client_id", CREDENTIAL_STORE_KEY)
+_KEY = "cloud_api_key"
+# In place of the key when the keychain holds it; "keyring" is its only value.
+_KEY_PLACE = "cloud_api_key_in"
+_KNOWN_KEYS = frozenset({_KEY, _KEY_PLACE, *_SETTING_KEYS, "projects"})
 _PROJECT_KEYS = frozenset({"path", "mode"})
 _MODES = {mode.value: mode for mode in ProjectMode}
 # Project names this plain are safe to show in a message; any other is shown by position,
@@ -86,6 +111,7 @@ class _Snapshot:
 
     raw: dict[Any, Any]
     config: AppConfig
+    key_place: CredentialStore | None = None
 
 
 class YamlConfigStore:
@@ -102,7 +128,12 @@ class YamlConfigStore:
         lock_timeout: float = 10.0,
         on_lock_wait: LockWaitNotice | None = None,
         remember: Callable[[str], None] | None = None,
+        vault: SecretVault | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        # The keychain, for a key kept there; `env` may choose the store for new secrets.
+        self._vault = vault
+        self._env = env if env is not None else {}
         # Told the API key of each config read, so the command line keeps it out of all it
         # prints (a server's error text could quote it).
         self._remember = remember
@@ -116,6 +147,16 @@ class YamlConfigStore:
 
     def load(self) -> Result[AppConfig, StorageFailure]:
         return self._read().map(_config_of)
+
+    def chosen_store(self) -> Result[StoreChoice, StorageFailure]:
+        """Where new secrets go (the environment, then config.yaml); reads no keychain."""
+        snapshot = self._read_file()
+        if not is_successful(snapshot):
+            return Failure(snapshot.failure())
+        return self._chosen(snapshot.unwrap().config)
+
+    def api_key_kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        return self._read_file().map(lambda snapshot: snapshot.key_place)
 
     def update(
         self, change: Callable[[AppConfig], Result[tuple[AppConfig, T], E]]
@@ -135,10 +176,111 @@ class YamlConfigStore:
             # An unchanged config is not rewritten, so the file (comments too) stays as it is.
             if after is snapshot.config or after == snapshot.config:
                 return Success(answer)
-            data = _dump(_merged(snapshot.raw, snapshot.config, after))
-            return write_atomically(target, data).map(lambda _written: answer)
+            document = _merged(snapshot.raw, snapshot.config, after)
+            if after.cloud_api_key == snapshot.config.cloud_api_key:
+                return write_atomically(target, _dump(document)).map(lambda _written: answer)
+            return self._write_key(target, document, snapshot, after).map(lambda _done: answer)
 
         return with_lock(target, self._lock_timeout, apply, self._on_lock_wait)
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        target = self._write_target()
+
+        def apply() -> Result[Moved, StorageFailure]:
+            current = self._read()
+            if not is_successful(current):
+                return Failure(current.failure())
+            snapshot = current.unwrap()
+            document = dict(snapshot.raw)
+            document[CREDENTIAL_STORE_KEY] = to.value
+            key = snapshot.config.cloud_api_key
+            if key is None or snapshot.key_place is to:
+                outcome = Moved.NOTHING if key is None else Moved.ALREADY_THERE
+                if snapshot.raw.get(CREDENTIAL_STORE_KEY) == to.value:
+                    return Success(outcome)
+                return write_atomically(target, _dump(document)).map(lambda _done: outcome)
+            if to is CredentialStore.KEYRING:
+                moved = self._key_into_keychain(target, document, key)
+            else:
+                moved = self._key_into_file(target, document, key)
+            return moved.map(lambda _done: Moved.MOVED)
+
+        return with_lock(target, self._lock_timeout, apply, self._on_lock_wait)
+
+    def _write_key(
+        self, target: Path, document: dict[Any, Any], before: _Snapshot, after: AppConfig
+    ) -> Result[None, StorageFailure]:
+        """Write a config whose API key changed: the new key goes where the chosen store says."""
+        key = after.cloud_api_key
+        if key is None:
+            if before.key_place is CredentialStore.KEYRING:
+                # Removed from the keychain first: if that fails, config.yaml still says
+                # where the key is, rather than leaving a secret nobody points to.
+                removed = self._keychain().bind(lambda vault: vault.delete(API_KEY_SECRET))
+                if not is_successful(removed):
+                    return Failure(removed.failure())
+            document.pop(_KEY_PLACE, None)
+            return write_atomically(target, _dump(document))
+        chosen = self._chosen(after)
+        if not is_successful(chosen):
+            return Failure(chosen.failure())
+        if chosen.unwrap().store is CredentialStore.KEYRING:
+            return self._key_into_keychain(target, document, key)
+        document.pop(_KEY_PLACE, None)
+        written = write_atomically(target, _dump(document))
+        if is_successful(written) and before.key_place is CredentialStore.KEYRING and self._vault:
+            # The file holds the new key; the keychain's is the old one, and failing to
+            # remove it must not fail the save that kept the new key.
+            self._vault.delete(API_KEY_SECRET)
+        return written
+
+    def _key_into_keychain(
+        self, target: Path, document: dict[Any, Any], key: SecretStr
+    ) -> Result[None, StorageFailure]:
+        """The keychain first, read back; then config.yaml without the key."""
+        vault = self._keychain()
+        if not is_successful(vault):
+            return Failure(vault.failure())
+        keychain = vault.unwrap()
+        stored = keychain.write(API_KEY_SECRET, key)
+        if not is_successful(stored):
+            return Failure(stored.failure())
+        back = keychain.read(API_KEY_SECRET)
+        if not is_successful(back):
+            return Failure(back.failure())
+        if back.unwrap() != key:
+            return Failure(KeychainUnavailable("it did not give back the API key just stored"))
+        document.pop(_KEY, None)
+        document[_KEY_PLACE] = CredentialStore.KEYRING.value
+        return write_atomically(target, _dump(document))
+
+    def _key_into_file(
+        self, target: Path, document: dict[Any, Any], key: SecretStr
+    ) -> Result[None, StorageFailure]:
+        """config.yaml first, read back; then the keychain's entry (the old copy) goes."""
+        vault = self._keychain()
+        if not is_successful(vault):
+            return Failure(vault.failure())
+        document.pop(_KEY_PLACE, None)
+        document[_KEY] = key.get_secret_value()
+        written = write_atomically(target, _dump(document))
+        if not is_successful(written):
+            return Failure(written.failure())
+        back = self._read_file()
+        if not is_successful(back):
+            return Failure(back.failure())
+        if back.unwrap().config.cloud_api_key != key:
+            problem = "it did not give back the API key just written"
+            return Failure(FileAccessError(str(self._path), problem))
+        return vault.unwrap().delete(API_KEY_SECRET).map(lambda _removed: None)
+
+    def _chosen(self, config: AppConfig) -> Result[StoreChoice, InvalidCredentialStore]:
+        return choose_credential_store(self._env, config.credential_store)
+
+    def _keychain(self) -> Result[SecretVault, KeychainUnavailable]:
+        if self._vault is None:
+            return Failure(KeychainUnavailable("this program was built without one"))
+        return Success(self._vault)
 
     def _write_target(self) -> Path:
         # Dotfile managers often make config.yaml a symbolic link into their repository. An
@@ -146,7 +288,26 @@ class YamlConfigStore:
         # the link's resolved target, with the temp file and the lock in the target's folder.
         return Path(os.path.realpath(self._path))
 
-    def _read(self) -> Result[_Snapshot, ReadFailure]:
+    def _read(self) -> Result[_Snapshot, ReadFailure | KeychainUnavailable]:
+        """The file, and the API key from the keychain when the file says it is there."""
+        read = self._read_file()
+        if not is_successful(read):
+            return Failure(read.failure())
+        snapshot = read.unwrap()
+        if snapshot.key_place is not CredentialStore.KEYRING:
+            return Success(snapshot)
+        entry = self._keychain().bind(lambda vault: vault.read(API_KEY_SECRET))
+        if not is_successful(entry):
+            return Failure(entry.failure())
+        key = entry.unwrap()
+        if key is None:
+            # Removed from the keychain by hand: there is no key, as when none was saved.
+            return Success(replace(snapshot, key_place=None))
+        self._keep_out_of_output(key)
+        config = snapshot.config.model_copy(update={"cloud_api_key": key})
+        return Success(replace(snapshot, config=config))
+
+    def _read_file(self) -> Result[_Snapshot, ReadFailure]:
         # Reading through a symbolic link is fine here, unlike the token file.
         return read_bytes_limited(self._path).bind(self._parse)
 
@@ -155,9 +316,13 @@ class YamlConfigStore:
             return Success(_Snapshot({}, AppConfig()))
         parsed = _parse_config(self._path, data)
         key = parsed.map(lambda snapshot: snapshot.config.cloud_api_key).value_or(None)
-        if self._remember is not None and key is not None:
-            self._remember(key.get_secret_value())
+        if key is not None:
+            self._keep_out_of_output(key)
         return parsed
+
+    def _keep_out_of_output(self, key: SecretStr) -> None:
+        if self._remember is not None:
+            self._remember(key.get_secret_value())
 
 
 def _config_of(snapshot: _Snapshot) -> AppConfig:
@@ -227,9 +392,14 @@ def _kind(value: object) -> str:
 
 
 def _snapshot_of(raw: dict[Any, Any]) -> Result[_Snapshot, str]:
-    api_key = raw.get("cloud_api_key")
+    api_key = raw.get(_KEY)
     if api_key is not None and not isinstance(api_key, str):
         return Failure("cloud_api_key must be a string")
+    key_place = raw.get(_KEY_PLACE)
+    if key_place is not None and key_place != CredentialStore.KEYRING.value:
+        return Failure(f"{_KEY_PLACE} must be keyring when present")
+    if key_place is not None and api_key:
+        return Failure(f"{_KEY} and {_KEY_PLACE} are both set; keep the one that holds your key")
     for key in _SETTING_KEYS:
         if raw.get(key) is not None and not isinstance(raw[key], str):
             return Failure(f"{key} must be a string")
@@ -242,11 +412,14 @@ def _snapshot_of(raw: dict[Any, Any]) -> Result[_Snapshot, str]:
         cloud_host=raw.get("cloud_host"),
         cloud_domain=raw.get("cloud_domain"),
         cloud_client_id=raw.get("cloud_client_id"),
+        credential_store=raw.get(CREDENTIAL_STORE_KEY),
         projects=projects.unwrap(),
         # Non-string top-level keys cannot be typed here; they stay in the raw mapping only.
         extra={key: value for key, value in raw.items() if _is_unknown(key, _KNOWN_KEYS)},
     )
-    return Success(_Snapshot(raw, config))
+    if key_place is not None:
+        return Success(_Snapshot(raw, config, CredentialStore.KEYRING))
+    return Success(_Snapshot(raw, config, CredentialStore.FILE if api_key else None))
 
 
 def _is_unknown(key: object, known: frozenset[str]) -> bool:

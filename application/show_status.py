@@ -13,6 +13,7 @@ from application.credentials_on_hand import config_api_key, env_api_key
 from application.resolve_workspace import local_choices, with_workspaces
 from domain.api_key import ApiKey, mask_api_key
 from domain.config import AppConfig
+from domain.credential_store import CredentialStore
 from domain.credentials import (
     AvailableCredentials,
     Credential,
@@ -23,10 +24,22 @@ from domain.errors import MalformedResponse, ServerError, ServiceUnreachable
 from domain.routing import ProjectRoute, Route, RoutingFlags, all_routes, routing_flags
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from returns.result import Result
 
     from application.ensure_fresh_session import EnsureFreshSession, FreshSessionFailure
-    from domain.ports import Clock, CloudApi, CloudFailure, ConfigStore, HealthReport, TokenStore
+    from domain.credential_store import StoreChoice
+    from domain.errors import StorageFailure
+    from domain.ports import (
+        Clock,
+        CloudApi,
+        CloudFailure,
+        ConfigStore,
+        HealthReport,
+        SecretVault,
+        TokenStore,
+    )
     from domain.session import SessionState, TokenSet
     from domain.workspaces import WorkspaceList
 
@@ -55,6 +68,28 @@ class CloudView:
 
 
 @dataclass(frozen=True)
+class SecretsView:
+    """Where the secrets are kept: the chosen store and what chose it, where the session and
+    the key are now (None: none stored, or unknown when `problem` says why), the keychain."""
+
+    store: CredentialStore | None
+    chosen_by: str | None
+    session_in: CredentialStore | None
+    api_key_in: CredentialStore | None
+    keychain: str | None = None
+    problem: str | None = None
+
+    @property
+    def not_yet_moved(self) -> tuple[str, ...]:
+        """Secrets stored elsewhere than the chosen store (moved when next written)."""
+        return tuple(
+            name
+            for name, place in (("OAuth session", self.session_in), ("API key", self.api_key_in))
+            if place is not None and self.store is not None and place is not self.store
+        )
+
+
+@dataclass(frozen=True)
 class StatusReport:
     session: SessionView | None
     session_problem: str | None
@@ -78,13 +113,21 @@ class StatusReport:
     account_workspace: str | None = None
     workspaces: WorkspaceList | None = None
     workspaces_problem: str | None = None
+    secrets: SecretsView | None = None
 
     @property
     def settings_problem(self) -> str | None:
         """A damaged config.yaml or token file, a bad routing variable or a malformed key: the
         user must act."""
         key_problem = next((key.problem for key in self.api_keys if key.problem), None)
-        return self.config_problem or self.token_file_problem or self.flags_problem or key_problem
+        store_problem = self.secrets.problem if self.secrets else None
+        return (
+            self.config_problem
+            or self.token_file_problem
+            or self.flags_problem
+            or key_problem
+            or store_problem
+        )
 
     @property
     def key_in_force(self) -> KeyView | None:
@@ -107,7 +150,11 @@ class ShowStatus:
         clock: Clock,
         env: Mapping[str, str],
         fresh_session: EnsureFreshSession,
+        store_choice: Callable[[], Result[StoreChoice, StorageFailure]],
+        keychain: SecretVault,
     ) -> None:
+        self._store_choice = store_choice
+        self._keychain = keychain
         self._config = config
         self._tokens = tokens
         self._cloud = cloud
@@ -212,7 +259,24 @@ class ShowStatus:
             account_workspace=account_workspace,
             workspaces=listing,
             workspaces_problem=workspaces_problem,
+            secrets=self._secrets(),
         )
+
+    def _secrets(self) -> SecretsView:
+        session_in = self._tokens.kept_in().value_or(None)
+        api_key_in = self._config.api_key_kept_in().value_or(None)
+        chosen = self._store_choice()
+        if isinstance(chosen, Failure):
+            return SecretsView(None, None, session_in, api_key_in, problem=chosen.failure().message)
+        choice = chosen.unwrap()
+        keychain, problem = None, None
+        # The keychain is asked only when something involves it: people who keep their
+        # secrets in files never load the keyring library.
+        if CredentialStore.KEYRING in (choice.store, session_in, api_key_in):
+            described = self._keychain.describe()
+            keychain = described.value_or(None)
+            problem = described.failure().message if isinstance(described, Failure) else None
+        return SecretsView(choice.store, choice.source, session_in, api_key_in, keychain, problem)
 
     def _session(self) -> tuple[TokenSet | None, str | None]:
         loaded = self._tokens.load()

@@ -32,6 +32,8 @@ class AppConfig(BaseModel):
     cloud_host: str | None = None
     cloud_domain: str | None = None
     cloud_client_id: str | None = None
+    # Where new secrets go (`file` or `keyring`), as written; checked when a secret is written.
+    credential_store: str | None = None
     projects: dict[str, Project] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
 

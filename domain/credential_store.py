@@ -63,3 +63,11 @@ def _parsed(value: str, setting: str) -> Result[StoreChoice, InvalidCredentialSt
         return Success(StoreChoice(CredentialStore(value.strip().lower()), setting))
     except ValueError:
         return Failure(InvalidCredentialStore(setting, value))
+
+
+class Moved(StrEnum):
+    """What `bm cloud credentials move` did with one secret."""
+
+    MOVED = "moved"
+    ALREADY_THERE = "already there"
+    NOTHING = "none stored"

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from domain.api_key import ApiKey
     from domain.config import AppConfig
+    from domain.credential_store import CredentialStore, Moved
     from domain.credentials import Credential
     from domain.session import TokenResponse, TokenSet
     from domain.workspaces import WorkspaceList
@@ -109,7 +110,11 @@ class Sleeper(Protocol):
 
 
 class TokenStore(Protocol):
-    """`.cloud_tokens.json`. A missing file loads as None; a damaged one is a failure."""
+    """`.cloud_tokens.json`. A missing file loads as None; a damaged one is a failure.
+
+    The tokens themselves are in the file, or in the system keychain when the file says so
+    (`credential_store`); every write puts them where the chosen store says.
+    """
 
     def load(self) -> Result[TokenSet | None, StorageFailure]: ...
 
@@ -141,6 +146,15 @@ class TokenStore(Protocol):
 
         Nothing is written when `change` fails or returns the session it was given.
         """
+        ...
+
+    def kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        """Where the session's tokens are now (None: no session), from the file alone."""
+        ...
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        """Put the session's tokens in `to`; the old copy goes only after the new one reads
+        back the same, so a failure at any step leaves a whole session where it was."""
         ...
 
 
@@ -175,8 +189,18 @@ class ConfigStore(Protocol):
         """Under the cross-process lock: re-read, apply `change`, write the config it returns
         atomically; the answer is the config and what the change found.
 
-        When `change` fails the file is left byte for byte as it was.
+        When `change` fails the file is left byte for byte as it was. A changed API key is
+        written where the chosen store says; other changes leave it where it is.
         """
+        ...
+
+    def api_key_kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        """Where the API key is now (None: no key), from config.yaml alone."""
+        ...
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        """Record `credential_store: to` in config.yaml and put the API key there; the old
+        copy goes only after the new one reads back the same."""
         ...
 
 

@@ -25,6 +25,10 @@ app.command(project)
 cloud.command(api_key)
 workspace = App(name="workspace", help="Workspaces (cloud tenants): list them, choose a default.")
 cloud.command(workspace)
+credentials = App(
+    name="credentials", help="Where the secrets are kept: private files or the system keychain."
+)
+cloud.command(credentials)
 
 _CLOUD = "entrypoints.cloud_commands"
 _KEYS = "entrypoints.api_key_commands"
@@ -49,6 +53,11 @@ api_key.command(f"{_KEYS}:remove", name="remove", help="Remove the stored API ke
 _WORKSPACES = "entrypoints.workspace_commands"
 workspace.command(f"{_WORKSPACES}:list_", name="list", help="List the account's workspaces.")
 workspace.command(f"{_WORKSPACES}:use", name="use", help="Choose the account's default workspace.")
+credentials.command(
+    "entrypoints.credentials_commands:move",
+    name="move",
+    help="Move the session and API key to the system keychain or back to files.",
+)
 project.command(f"{_PROJECTS}:add", name="add", help="Add a project (local mode).")
 project.command(f"{_PROJECTS}:list_", name="list", help="List projects with their mode and route.")
 project.command(f"{_PROJECTS}:remove", name="remove", help="Remove a project entry.")

@@ -40,6 +40,8 @@ from entrypoints.console import TerminalLoginDisplay
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from adapters.keyring_vault import KeyringVault
+
     from adapters.atomic_files import LockWaitNotice
     from adapters.http_transport import SharedClient
     from adapters.httpx_cloud_api import HttpxCloudApi
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from application.list_workspaces import ListWorkspaces
     from application.login_with_device_flow import LoginWithDeviceFlow
     from application.logout import Logout
+    from application.move_credentials import MoveCredentials
     from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
     from application.pin_project_workspace import PinProjectWorkspace
     from application.show_status import ShowStatus
@@ -84,6 +87,20 @@ def _secrets_of(env: Mapping[str, str]) -> set[str]:
 
 def _cloud_host(endpoints: Result[CloudEndpoints, AuthFailure]) -> Result[str, AuthFailure]:
     return endpoints.map(lambda chosen: chosen.cloud_host)
+
+
+def keychain_service(folder: Path) -> str:
+    """The keychain entries' service name: one per data folder, so two folders (a test's,
+    a second account's) never read each other's secrets."""
+    return f"basic-memory-cloud:{folder}"
+
+
+def _keychain(**wiring: Any) -> KeyringVault:
+    # Built by every command, but the keyring library is imported only by a call into it:
+    # people who keep their secrets in files never load it.
+    from adapters.keyring_vault import KeyringVault
+
+    return KeyringVault(**wiring)
 
 
 # The network side (the HTTP adapters and the use cases that refresh or pick a credential)
@@ -187,6 +204,12 @@ def _pin_project_workspace(**wiring: Any) -> PinProjectWorkspace:
     return PinProjectWorkspace(**wiring)
 
 
+def _move_credentials(**wiring: Any) -> MoveCredentials:
+    from application.move_credentials import MoveCredentials
+
+    return MoveCredentials(**wiring)
+
+
 def _use_workspace(**wiring: Any) -> UseWorkspace:
     from application.use_workspace import UseWorkspace
 
@@ -213,11 +236,26 @@ class Container(containers.DeclarativeContainer):
     # Told when a file's lock is held by another command for longer than a write takes; the
     # CLI says so on stderr, library callers hear nothing.
     lock_wait_notice: providers.Provider[LockWaitNotice | None] = providers.Object(None)
-    tokens = providers.Singleton(
-        JsonFileTokenStore, path=token_path, on_lock_wait=lock_wait_notice, remember=remember
+    keychain = providers.Singleton(
+        _keychain, service=providers.Callable(keychain_service, data_dir), remember=remember
     )
     config = providers.Singleton(
-        YamlConfigStore, path=config_path, on_lock_wait=lock_wait_notice, remember=remember
+        YamlConfigStore,
+        path=config_path,
+        on_lock_wait=lock_wait_notice,
+        remember=remember,
+        vault=keychain,
+        env=env,
+    )
+    # Where new secrets go, asked on each write (reads config.yaml, never the keychain).
+    store_choice = config.provided.chosen_store
+    tokens = providers.Singleton(
+        JsonFileTokenStore,
+        path=token_path,
+        on_lock_wait=lock_wait_notice,
+        remember=remember,
+        vault=keychain,
+        choose=store_choice,
     )
     endpoints = providers.Singleton(cloud_endpoints, env=env, config=config)
 
@@ -260,6 +298,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         env=env,
         fresh_session=fresh_session,
+        store_choice=store_choice,
+        keychain=keychain,
     )
     save_api_key = providers.Factory(SaveApiKey, config=config, cloud=cloud)
     create_api_key = providers.Factory(
@@ -316,6 +356,7 @@ class Container(containers.DeclarativeContainer):
     use_workspace = providers.Factory(
         _use_workspace, fresh_session=fresh_session, cloud=cloud, config=config
     )
+    move_credentials = providers.Factory(_move_credentials, tokens=tokens, config=config, env=env)
 
 
 def build_container(

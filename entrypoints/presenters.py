@@ -54,7 +54,7 @@ from entrypoints.console import err, human_duration
 if TYPE_CHECKING:
     from returns.result import Result
 
-    from application.show_status import SessionView, StatusReport
+    from application.show_status import SecretsView, SessionView, StatusReport
     from domain.credentials import CredentialSource
     from domain.ports import CloudFailure, HealthReport
     from domain.routing import ProjectRoute
@@ -324,7 +324,42 @@ def status_dict(
             "count": len(report.workspaces.workspaces) if report.workspaces else None,
             "problem": report.workspaces_problem,
         },
+        "secrets": _secrets_dict(report.secrets),
     }
+
+
+def _secrets_dict(view: SecretsView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {
+        "store": view.store.value if view.store else None,
+        "chosen_by": view.chosen_by,
+        "keychain": view.keychain,
+        "session_in": view.session_in.value if view.session_in else None,
+        "api_key_in": view.api_key_in.value if view.api_key_in else None,
+        "problem": view.problem,
+    }
+
+
+def _secrets_lines(view: SecretsView, data_dir: str | None) -> list[str]:
+    """Where the secrets are kept, and any that are not yet where the setting says."""
+    if view.store is None:
+        return [f"  Secrets:   {view.problem}"]
+    if view.store.value == "keyring":
+        where = f"system keychain ({view.keychain})" if view.keychain else "system keychain"
+    else:
+        where = f"files in {data_dir}" if data_dir else "files in the data folder"
+        where += " (mode 0600)"
+    chosen = "the default" if view.chosen_by == "default" else f"chosen by {view.chosen_by}"
+    lines = [f"  Secrets:   {where}, {chosen}"]
+    if view.problem:
+        lines.append(f"             {view.problem}")
+    lines.extend(
+        f"             the {name} is still in the other store; "
+        f"`bm cloud credentials move --to {view.store.value}` moves it now"
+        for name in view.not_yet_moved
+    )
+    return lines
 
 
 def _workspace_line(report: StatusReport) -> str:
@@ -391,6 +426,8 @@ def status_lines(
         lines.append("  Projects:  none (add one with `bm project add NAME PATH`)")
     lines.append(f"  Cloud:     {_cloud_line(report, cloud_host)}")
     lines.append(f"  Workspace: {_workspace_line(report)}")
+    if report.secrets is not None:
+        lines.extend(_secrets_lines(report.secrets, data_dir))
     if data_dir is not None:
         lines.append(f"  Files:     {data_dir} (config.yaml, .cloud_tokens.json)")
     return lines

@@ -11,6 +11,7 @@ from returns.result import Failure, Result, Success
 
 from domain.api_key import API_KEY_PREFIX, ApiKey, parse_api_key
 from domain.config import AppConfig
+from domain.credential_store import CredentialStore, Moved
 from domain.credentials import Credential
 from domain.errors import (
     CredentialRejected,
@@ -87,6 +88,8 @@ class InMemoryTokenStore:
         self.probe_passes = False
         self.writes = 0
         self.probes = 0
+        # Where the tokens are: the file or the keychain (`move` changes it).
+        self.place = CredentialStore.FILE
 
     def load(self) -> Result[TokenSet | None, StorageFailure]:
         if self.broken is not None:
@@ -134,12 +137,32 @@ class InMemoryTokenStore:
             self.save(answer[0])
         return Success(answer)
 
+    def kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        if self.broken is not None:
+            return Success(CredentialStore.FILE)
+        return Success(self.place if self.tokens is not None else None)
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        current = self.load()
+        if isinstance(current, Failure):
+            return Failure(current.failure())
+        if current.unwrap() is None:
+            return Success(Moved.NOTHING)
+        if self.place is to:
+            return Success(Moved.ALREADY_THERE)
+        if self.unwritable is not None:
+            return Failure(self.unwritable)
+        self.place = to
+        self.writes += 1
+        return Success(Moved.MOVED)
+
 
 class InMemoryConfigStore:
     def __init__(self, config: AppConfig | None = None) -> None:
         self.config = config or AppConfig()
         self.broken: StorageFailure | None = None
         self.writes = 0
+        self.key_place = CredentialStore.FILE
 
     def load(self) -> Result[AppConfig, StorageFailure]:
         if self.broken is not None:
@@ -161,6 +184,23 @@ class InMemoryConfigStore:
             self.config = answer[0]
             self.writes += 1
         return Success(answer)
+
+    def api_key_kept_in(self) -> Result[CredentialStore | None, StorageFailure]:
+        if self.broken is not None:
+            return Failure(self.broken)
+        return Success(self.key_place if self.config.cloud_api_key is not None else None)
+
+    def move(self, to: CredentialStore) -> Result[Moved, StorageFailure]:
+        if self.broken is not None:
+            return Failure(self.broken)
+        self.config = self.config.model_copy(update={"credential_store": to.value})
+        self.writes += 1
+        if self.config.cloud_api_key is None:
+            return Success(Moved.NOTHING)
+        if self.key_place is to:
+            return Success(Moved.ALREADY_THERE)
+        self.key_place = to
+        return Success(Moved.MOVED)
 
 
 class InMemoryVault:
