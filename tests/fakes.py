@@ -11,7 +11,7 @@ from returns.result import Failure, Result, Success
 
 from domain.api_key import API_KEY_PREFIX, ApiKey, parse_api_key
 from domain.config import AppConfig
-from domain.credential_store import CredentialStore, Moved
+from domain.credential_store import CredentialStore, Moved, StoreChoice
 from domain.credentials import Credential
 from domain.errors import (
     CredentialRejected,
@@ -88,8 +88,9 @@ class InMemoryTokenStore:
         self.probe_passes = False
         self.writes = 0
         self.probes = 0
-        # Where the tokens are: the file or the keychain (`move` changes it).
+        # Where the tokens are (`move` changes it), and where a write puts them.
         self.place = CredentialStore.FILE
+        self.chosen = CredentialStore.FILE
 
     def load(self) -> Result[TokenSet | None, StorageFailure]:
         if self.broken is not None:
@@ -110,6 +111,7 @@ class InMemoryTokenStore:
         if self.unwritable is not None:
             return Failure(self.unwritable)
         self.tokens = tokens
+        self.place = self.chosen
         self.writes += 1
         return Success(None)
 
@@ -451,3 +453,14 @@ class RecordingLoginDisplay:
 
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.events]
+
+
+def file_store_choice() -> Result[StoreChoice, StorageFailure]:
+    """The default choice: secrets in files."""
+    return Success(StoreChoice(CredentialStore.FILE, "default"))
+
+
+def fixed_store_choice(
+    store: CredentialStore, source: str = "credential_store in config.yaml"
+) -> Callable[[], Result[StoreChoice, StorageFailure]]:
+    return lambda: Success(StoreChoice(store, source))

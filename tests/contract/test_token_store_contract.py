@@ -11,10 +11,11 @@ from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.json_file_token_store import JsonFileTokenStore
+from domain.credential_store import SESSION_SECRET, CredentialStore, Moved
 from domain.errors import AuthFailure, CorruptFile, FileAccessError, NoCredential
-from domain.ports import TokenStore
+from domain.ports import SecretVault, TokenStore
 from domain.session import TokenSet
-from tests.fakes import InMemoryTokenStore, no_look
+from tests.fakes import InMemoryTokenStore, InMemoryVault, fixed_store_choice, no_look
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Harness:
     write_marker: Callable[[], object]
     # Makes the place the store writes to refuse new files, even for root.
     block_writes: Callable[[], None]
+    # Where a new session's tokens go.
+    home: CredentialStore = CredentialStore.FILE
 
 
 def _fake() -> Harness:
@@ -44,20 +47,33 @@ def _fake() -> Harness:
     return Harness(store, damage, marker, block)
 
 
-def _real(tmp_path: Path) -> Harness:
+def _real(
+    tmp_path: Path,
+    home: CredentialStore = CredentialStore.FILE,
+    vault: SecretVault | None = None,
+) -> Harness:
+    """The JSON file store; with `home` KEYRING its tokens go to `vault` (the in-memory
+    keychain unless a real one is given)."""
     folder = tmp_path / "data"
     path = folder / ".cloud_tokens.json"
+    keychain = vault if vault is not None else InMemoryVault()
 
     def damage() -> None:
         folder.mkdir(exist_ok=True)
-        path.write_bytes(b'{"access_token": "sec')
+        if home is CredentialStore.KEYRING:
+            # The keychain's copy is the damaged one; the file only points to it.
+            path.write_bytes(b'{"expires_at": 1, "credential_store": "keyring"}')
+            keychain.write(SESSION_SECRET, SecretStr('{"access_token": "sec')).unwrap()
+        else:
+            path.write_bytes(b'{"access_token": "sec')
 
     def marker() -> object:
-        # Every atomic write renames a new inode into place.
+        # Every atomic write renames a new inode into place; a keychain write changes it.
+        entry = keychain.read(SESSION_SECRET).unwrap()
         if not path.exists():
-            return None
+            return (None, entry)
         info = path.stat()
-        return (info.st_ino, info.st_mtime_ns, info.st_size)
+        return (info.st_ino, info.st_mtime_ns, info.st_size, entry)
 
     def block() -> None:
         # chmod cannot stop root; a regular file where the folder was stops everyone.
@@ -65,12 +81,19 @@ def _real(tmp_path: Path) -> Harness:
             folder.rename(tmp_path / "data.moved")
         folder.write_bytes(b"")
 
-    return Harness(JsonFileTokenStore(path, lock_timeout=2.0), damage, marker, block)
+    store = JsonFileTokenStore(
+        path, lock_timeout=2.0, vault=keychain, choose=fixed_store_choice(home)
+    )
+    return Harness(store, damage, marker, block, home)
 
 
-@pytest.fixture(params=["fake", "json-file"])
+@pytest.fixture(params=["fake", "json-file", "json-file+keychain"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
-    return _fake() if request.param == "fake" else _real(tmp_path)
+    if request.param == "fake":
+        return _fake()
+    if request.param == "json-file":
+        return _real(tmp_path)
+    return _real(tmp_path, CredentialStore.KEYRING)
 
 
 def full_session(access: str = "access-1") -> TokenSet:
@@ -225,3 +248,49 @@ def test_delete_shows_the_session_before_removing_it(harness: Harness) -> None:
     assert [s.access_token.get_secret_value() if s else None for s in seen] == ["access-9"]
     assert harness.store.delete(seen.append).unwrap()[0] is False
     assert seen[-1] is None
+
+
+def _other(store: CredentialStore) -> CredentialStore:
+    return CredentialStore.FILE if store is CredentialStore.KEYRING else CredentialStore.KEYRING
+
+
+def test_moving_nothing_says_so(harness: Harness) -> None:
+    for to in CredentialStore:
+        assert harness.store.move(to) == Success(Moved.NOTHING)
+    assert harness.store.kept_in() == Success(None)
+    assert harness.store.load() == Success(None)
+
+
+def test_a_session_moves_there_and_back_whole(harness: Harness) -> None:
+    harness.store.save(full_session()).unwrap()
+    assert harness.store.kept_in() == Success(harness.home)
+    away = _other(harness.home)
+
+    assert harness.store.move(away) == Success(Moved.MOVED)
+    assert harness.store.kept_in() == Success(away)
+    assert harness.store.load() == Success(full_session())
+    assert harness.store.move(away) == Success(Moved.ALREADY_THERE)
+
+    assert harness.store.move(harness.home) == Success(Moved.MOVED)
+    assert harness.store.kept_in() == Success(harness.home)
+    assert harness.store.load() == Success(full_session())
+
+
+def test_a_session_is_written_where_the_store_is_chosen(harness: Harness) -> None:
+    """Moved away, the next write (a refresh) puts the tokens back in the chosen store."""
+    harness.store.save(full_session()).unwrap()
+    harness.store.move(_other(harness.home)).unwrap()
+
+    harness.store.save(full_session("access-2")).unwrap()
+
+    assert harness.store.kept_in() == Success(harness.home)
+    assert harness.store.load() == Success(full_session("access-2"))
+
+
+def test_a_moved_session_is_deleted_wherever_it_is(harness: Harness) -> None:
+    harness.store.save(full_session()).unwrap()
+    harness.store.move(_other(harness.home)).unwrap()
+
+    assert harness.store.delete(no_look) == Success((True, None))
+    assert harness.store.load() == Success(None)
+    assert harness.store.kept_in() == Success(None)

@@ -18,6 +18,8 @@ from tests.fakes import (
     FakeIdentityProvider,
     InMemoryConfigStore,
     InMemoryTokenStore,
+    InMemoryVault,
+    file_store_choice,
     token_response,
 )
 
@@ -55,7 +57,14 @@ def _status(
     identity.refreshes = [Success(token_response("access-1", "refresh-1"))]
     cloud = FakeCloudApi(accepted={"access-0", "access-1", KEY})
     use_case = ShowStatus(
-        config, tokens, cloud, clock, env or {}, EnsureFreshSession(tokens, identity, clock)
+        config,
+        tokens,
+        cloud,
+        clock,
+        env or {},
+        EnsureFreshSession(tokens, identity, clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     return use_case.execute(offline=offline), cloud, identity
 
@@ -136,6 +145,8 @@ def test_cloud_failures_are_carried_in_the_report() -> None:
         clock,
         {},
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     report = use_case.execute()
     assert report.cloud is not None
@@ -160,6 +171,8 @@ def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None
         clock,
         {},
         EnsureFreshSession(tokens, identity, clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     report = use_case.execute()
     assert report.session is not None

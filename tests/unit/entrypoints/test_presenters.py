@@ -23,6 +23,8 @@ from tests.fakes import (
     FakeIdentityProvider,
     InMemoryConfigStore,
     InMemoryTokenStore,
+    InMemoryVault,
+    file_store_choice,
 )
 
 
@@ -88,6 +90,8 @@ def _report(offline: bool, key: str | None = None, accept: bool = True):  # type
         clock,
         {},
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     return use_case.execute(offline=offline)
 
@@ -171,6 +175,8 @@ def _status_with(env: dict[str, str], broken_config: bool = False):  # type: ign
         clock,
         env,
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     return use_case.execute(offline=True)
 
@@ -209,6 +215,8 @@ def _offline_cloud_line(env: dict[str, str]) -> str:
         clock,
         env,
         EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
     )
     report = use_case.execute(offline=True)
     (line,) = [line for line in status_lines(report, None) if line.startswith("  Cloud:")]
