@@ -8,10 +8,17 @@ from returns.result import Failure, Success
 from application.ensure_fresh_session import EnsureFreshSession
 from application.show_status import ShowStatus, StatusReport
 from domain.config import AppConfig, Project
+from domain.credential_store import CredentialStore
 from domain.credentials import CredentialSource
-from domain.errors import CorruptFile, ServiceUnreachable, SubscriptionRequired
+from domain.errors import (
+    CorruptFile,
+    KeychainUnavailable,
+    ServiceUnreachable,
+    SubscriptionRequired,
+)
 from domain.routing import ProjectMode, Route
 from domain.session import SessionState, TokenSet
+from entrypoints.presenters import status_exit_code, status_lines
 from tests.fakes import (
     FakeClock,
     FakeCloudApi,
@@ -20,6 +27,7 @@ from tests.fakes import (
     InMemoryTokenStore,
     InMemoryVault,
     file_store_choice,
+    fixed_store_choice,
     token_response,
 )
 
@@ -192,3 +200,62 @@ def test_a_malformed_key_is_not_passed_over_for_the_session() -> None:
         assert report.credential_problem is not None
         assert "BASIC_MEMORY_CLOUD_API_KEY" in report.credential_problem
         assert cloud.health_calls == []
+
+
+def _secrets_status(
+    choice: CredentialStore, session_in: CredentialStore, vault: InMemoryVault
+) -> StatusReport:
+    clock = FakeClock()
+    tokens = InMemoryTokenStore(
+        TokenSet(access_token=SecretStr("a"), expires_at=int(clock.now()) + 3600)
+    )
+    tokens.place = session_in
+    config = InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY)))
+    config.key_place = choice
+    return ShowStatus(
+        config,
+        tokens,
+        FakeCloudApi(),
+        clock,
+        {},
+        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        store_choice=fixed_store_choice(choice),
+        keychain=vault,
+    ).execute(offline=True)
+
+
+def test_status_says_where_the_secrets_are_and_what_is_not_there_yet() -> None:
+    vault = InMemoryVault("SecretService Keyring")
+    report = _secrets_status(CredentialStore.KEYRING, CredentialStore.FILE, vault)
+
+    assert report.secrets is not None
+    assert report.secrets.store is CredentialStore.KEYRING
+    assert report.secrets.keychain == "SecretService Keyring"
+    assert report.secrets.not_yet_moved == ("OAuth session",)
+    lines = "\n".join(status_lines(report, None, "/data"))
+    assert "Secrets:   system keychain (SecretService Keyring), chosen by credential_store" in lines
+    assert "OAuth session is still in the other store" in lines
+    assert "bm cloud credentials move --to keyring" in lines
+
+
+def test_status_with_files_never_asks_the_keychain() -> None:
+    vault = InMemoryVault()
+    vault.unavailable = KeychainUnavailable("the keyring library is not installed")
+    report = _secrets_status(CredentialStore.FILE, CredentialStore.FILE, vault)
+
+    assert report.secrets is not None
+    assert report.secrets.problem is None
+    assert report.secrets.not_yet_moved == ()
+    assert vault.calls == []
+    assert "Secrets:   files in /data (mode 0600)" in "\n".join(status_lines(report, None, "/data"))
+
+
+def test_status_reports_an_unusable_keychain_as_a_problem_to_fix() -> None:
+    vault = InMemoryVault()
+    vault.unavailable = KeychainUnavailable("the keychain is locked")
+    report = _secrets_status(CredentialStore.KEYRING, CredentialStore.KEYRING, vault)
+
+    assert report.secrets is not None
+    assert report.secrets.problem == vault.unavailable.message
+    assert report.settings_problem == vault.unavailable.message
+    assert status_exit_code(report) == 1

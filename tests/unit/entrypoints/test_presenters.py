@@ -120,6 +120,7 @@ def test_status_json_has_stable_keys_and_no_secret() -> None:
         "cloud",
         "data_dir",
         "workspaces",
+        "secrets",
     ]
     assert report["cloud"]["subscription"] == "active"
     assert key not in json.dumps(report)
