@@ -10,6 +10,7 @@ from cyclopts import Parameter
 from dependency_injector import providers
 from returns.result import Failure, Success
 
+from domain.credential_store import CredentialStore
 from domain.credentials import API_KEY_VARIABLE, CredentialSource
 from domain.errors import CredentialRejected, NoCredential, SubscriptionRequired
 from entrypoints.cli_failures import CliFailure, ConfirmationRequired, LoginCancelled
@@ -178,9 +179,12 @@ def _api_key_places(container: Container) -> str | None:
     places = []
     if container.env().get(API_KEY_VARIABLE, "").strip():
         places.append(API_KEY_VARIABLE)
-    config = container.config().load().value_or(None)
-    if config is not None and config.cloud_api_key is not None:
-        places.append(str(container.config_path()))
+    # From config.yaml alone: pointing at a key must not need the keychain unlocked.
+    match container.config().api_key_kept_in().value_or(None):
+        case CredentialStore.KEYRING:
+            places.append("the system keychain (saved with `bm cloud api-key save`)")
+        case CredentialStore.FILE:
+            places.append(str(container.config_path()))
     return " and ".join(places) or None
 
 

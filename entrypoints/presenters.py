@@ -54,7 +54,7 @@ from entrypoints.console import err, human_duration
 if TYPE_CHECKING:
     from returns.result import Result
 
-    from application.show_status import SecretsView, SessionView, StatusReport
+    from application.show_status import KeyView, SecretsView, SessionView, StatusReport
     from domain.credentials import CredentialSource
     from domain.ports import CloudFailure, HealthReport
     from domain.routing import ProjectRoute
@@ -328,6 +328,16 @@ def status_dict(
     }
 
 
+def _key_in_keychain(report: StatusReport, key: KeyView) -> bool:
+    secrets = report.secrets
+    return (
+        key.source.value == "config.yaml"
+        and secrets is not None
+        and secrets.api_key_in is not None
+        and secrets.api_key_in.value == "keyring"
+    )
+
+
 def _secrets_dict(view: SecretsView | None) -> dict[str, Any] | None:
     if view is None:
         return None
@@ -399,7 +409,8 @@ def status_lines(
         lines.append(f"             {report.session_problem}")
     key = report.key_in_force
     if key is not None:
-        lines.append(f"  API key:   {key.masked} from {key.source.value}")
+        kept = " (kept in the system keychain)" if _key_in_keychain(report, key) else ""
+        lines.append(f"  API key:   {key.masked} from {key.source.value}{kept}")
         shadowed = [k for k in report.api_keys if k is not key and k.problem is None]
         lines.extend(
             f"             ({k.masked} in {k.source.value} is overridden)" for k in shadowed
