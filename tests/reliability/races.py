@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adapters.yaml_config_store import YamlConfigStore
 from emulator import CloudEmulator
@@ -57,8 +59,17 @@ class RaceFigures:
         return f"{self.name}: " + ", ".join(detail) + f" ({self.seconds:.1f}s)"
 
 
-def refresh_race(root: Path, emulator: CloudEmulator, processes: int = 16) -> RaceFigures:
+def refresh_race(
+    root: Path,
+    emulator: CloudEmulator,
+    processes: int = 16,
+    keychain_env: Mapping[str, str] | None = None,
+) -> RaceFigures:
     """N `bm cloud status --json` at once on a locally expired session: one refresh in all.
+
+    With `keychain_env` (a keychain daemon's environment) the session is moved into the
+    system keychain first and the processes run with `credential_store: keyring`: the token
+    file's lock must order them just the same.
 
     The token file's lock is held while the processes start, and let go (its holder is
     SIGKILLed) only once every one of them is idle, waiting for it with the expired session
@@ -66,7 +77,8 @@ def refresh_race(root: Path, emulator: CloudEmulator, processes: int = 16) -> Ra
     the session already refreshed; a second refresh would also spend a used refresh token,
     which ends the session at the server.
     """
-    figures = RaceFigures("refresh race (expired session)", processes)
+    store = ", keychain store" if keychain_env is not None else ""
+    figures = RaceFigures(f"refresh race (expired session{store})", processes)
     workspace = Workspace(root, "refresh-race")
     workspace.point_at(emulator.base_url)
     issued = emulator.issue_session()
@@ -78,6 +90,12 @@ def refresh_race(root: Path, emulator: CloudEmulator, processes: int = 16) -> Ra
             "token_type": "Bearer",
         }
     )
+    if keychain_env is not None:
+        workspace.env.update(keychain_env)
+        moved = workspace.bm("cloud", "credentials", "move", "--to", "keyring")
+        if moved.code != 0 or issued["refresh_token"] in workspace.tokens.read_text():
+            figures.problems.append(f"the session did not move to the keychain: {moved.describe()}")
+            return figures
     before = emulator.refresh_count()
     holder = _hold_lock(workspace.tokens)
     began = time.monotonic()
@@ -98,11 +116,39 @@ def refresh_race(root: Path, emulator: CloudEmulator, processes: int = 16) -> Ra
             figures.problems.append(f"session state {state!r}: {run.describe()}")
     if figures.refreshes != 1:
         figures.problems.append(f"{figures.refreshes} refreshes reached the server, not 1")
-    stored = json.loads(workspace.tokens.read_text())
+    stored = _stored_session(workspace, keychain_env)
     if stored["refresh_token"] == issued["refresh_token"] or stored["expires_at"] <= time.time():
-        figures.problems.append("the token file does not hold the refreshed session")
+        figures.problems.append("the token store does not hold the refreshed session")
+    if keychain_env is not None and stored["refresh_token"] in workspace.tokens.read_text():
+        figures.problems.append("the token file holds a secret with the keychain store")
     figures.problems.extend(workspace.blocked_connections())
     return figures
+
+
+_READ_KEYCHAIN = """
+import sys, keyring
+print(keyring.get_password(sys.argv[1], "oauth-session") or "{}")
+"""
+
+
+def _stored_session(workspace: Workspace, keychain_env: Mapping[str, str] | None) -> dict[str, Any]:
+    """The session as stored: the token file, or the keychain's entry (read by the keyring
+    library in a process of its own, not by our adapter)."""
+    if keychain_env is None:
+        document: dict[str, Any] = json.loads(workspace.tokens.read_text())
+        return document
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_KEYCHAIN, f"basic-memory-cloud:{workspace.data}"],
+        env=workspace.merged_env(None),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    entry: dict[str, Any] = json.loads(done.stdout or "{}")
+    entry.setdefault("refresh_token", None)
+    entry.setdefault("expires_at", 0)
+    return entry
 
 
 def _cpu_ticks(pid: int) -> int | None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.keychain_daemon import KeychainDaemon
 
 from emulator import CloudEmulator, EmulatorSettings
 from tests.reliability.probes import RACERS
@@ -31,6 +32,17 @@ def test_processes_needing_an_expired_session_refresh_it_once(
     emulator: CloudEmulator, tmp_path: Path
 ) -> None:
     figures = refresh_race(tmp_path, emulator, PROCESSES)
+
+    print(figures.line)
+    assert figures.problems == []
+    assert figures.refreshes == 1
+    assert figures.succeeded == PROCESSES
+
+
+def test_with_the_keychain_store_processes_still_refresh_once(
+    emulator: CloudEmulator, tmp_path: Path, keychain_daemon: KeychainDaemon
+) -> None:
+    figures = refresh_race(tmp_path, emulator, PROCESSES, keychain_env=keychain_daemon.env)
 
     print(figures.line)
     assert figures.problems == []
