@@ -38,10 +38,12 @@ LOCKED = KeychainUnavailable("the keychain is locked")
 # A name never written: describe() looks it up to prove that the keychain answers.
 _PROBE = "keychain-check"
 
-# The backend keyring chooses, once per process. Choosing imports keyring's backends, scans
-# the installed packages' entry points for more and, on Linux, opens several D-Bus
-# connections to see whether a Secret Service runs: 0.1 to 0.3 s, too slow to repeat for
-# each secret. The lock keeps two threads from choosing at once.
+# The backend keyring chooses, once per process: choosing loads every backend named in the
+# installed packages' entry points (on Linux, macOS's runs ctypes.util.find_library, which
+# spawns ldconfig) and opens several D-Bus connections to see whether a Secret Service runs.
+# Measured here: about 0.1 s, after 0.03 to 0.15 s to import keyring; too slow to repeat for
+# each secret. The lock keeps two threads from choosing at once; forget_keychain_choice
+# waits for a choice under way.
 _choice_lock = threading.Lock()
 _chosen: Result[KeyringBackend, KeychainUnavailable] | None = None
 _choose_afresh = False
