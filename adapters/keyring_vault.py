@@ -2,10 +2,11 @@
 
 keyring is imported by the first call, never with this module, so people who keep their
 secrets in files start `bm` exactly as before. Every call runs in a daemon thread and is
-abandoned after `timeout` seconds: a keychain can block without end (a frozen Secret Service,
-an unlock prompt nobody answers), and a command must fail closed rather than hang. Each way it
-fails becomes a KeychainUnavailable naming at most the exception's class: keyring's messages
-may quote service names, user names or whatever the backend sent back.
+abandoned when the keychain has not answered within `timeout` seconds (a process's first call
+has `choice_timeout` more to choose the keychain): a keychain can block without end (a frozen
+Secret Service, an unlock prompt nobody answers), and a command must fail closed rather than
+hang. Each way it fails becomes a KeychainUnavailable naming at most the exception's class:
+keyring's messages may quote service names, user names or whatever the backend sent back.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 KEYCHAIN_TIMEOUT_SECONDS = 3.0
+CHOICE_TIMEOUT_SECONDS = 10.0
 
 _OR_FILES = "or keep secrets in files with `bm cloud credentials move --to file`"
 NOT_INSTALLED = KeychainUnavailable(
@@ -49,13 +51,21 @@ _chosen: Result[KeyringBackend, KeychainUnavailable] | None = None
 _choose_afresh = False
 
 
-def forget_keychain_choice() -> None:
+def forget_keychain_choice(wait: float = 30.0) -> None:
     """Make the next call choose the keychain again, as a new process would (tests point each
-    case at a keychain of its own: another D-Bus session bus, or none)."""
+    case at a keychain of its own: another D-Bus session bus, or none).
+
+    A choice under way is waited for, `wait` seconds at most: one stuck on a hung bus is a
+    RuntimeError, not a test run that never ends.
+    """
     global _chosen, _choose_afresh
-    with _choice_lock:
+    if not _choice_lock.acquire(timeout=wait):
+        raise RuntimeError("a keychain choice is still under way (is a D-Bus session bus hung?)")
+    try:
         _chosen = None
         _choose_afresh = True
+    finally:
+        _choice_lock.release()
 
 
 class KeyringVault:
@@ -71,9 +81,11 @@ class KeyringVault:
         remember: Callable[[str], None] | None = None,
         *,
         backend: KeyringBackend | None = None,
+        choice_timeout: float = CHOICE_TIMEOUT_SECONDS,
     ) -> None:
         self._service = service
         self._timeout = timeout
+        self._choice_timeout = choice_timeout
         # Told each secret read or written, so that the CLI can keep it out of whatever it
         # prints (see JsonFileTokenStore).
         self._remember = remember
@@ -108,17 +120,29 @@ class KeyringVault:
 
     def _call(self, operation: Callable[[KeyringBackend], T]) -> Result[T, KeychainUnavailable]:
         outcome: list[Result[T, KeychainUnavailable]] = []
+        chosen = threading.Event()
 
         def work() -> None:
             try:
-                chosen = _usable(self._backend) if self._backend is not None else _chosen_keychain()
-                outcome.append(chosen.map(operation))
+                keychain = (
+                    _usable(self._backend) if self._backend is not None else _chosen_keychain()
+                )
+                chosen.set()
+                outcome.append(keychain.map(operation))
             except Exception as error:
                 outcome.append(Failure(_failure(error)))
+            finally:
+                chosen.set()
 
         worker = threading.Thread(target=work, name="keychain call", daemon=True)
         worker.start()
-        worker.join(self._timeout)
+        # Choosing (a process's first call) is mostly this process's own work: importing
+        # keyring and loading its backends took up to 3.7 s with 16 processes starting at
+        # once on 2 busy cores. It has a budget of its own; the keychain's answer has `timeout`.
+        waited = self._choice_timeout
+        if chosen.wait(self._choice_timeout):
+            waited = self._timeout
+            worker.join(self._timeout)
         if outcome:
             return outcome[0]
         # The thread is left to finish or block on its own; being a daemon thread it cannot
@@ -127,7 +151,7 @@ class KeyringVault:
         # timed out, the entry may be either way.
         return Failure(
             KeychainUnavailable(
-                f"the keychain did not answer within {_seconds(self._timeout)}",
+                f"the keychain did not answer within {_seconds(waited)}",
                 "if it is asking for a password, unlock it and retry, " + _OR_FILES,
             )
         )

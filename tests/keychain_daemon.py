@@ -12,6 +12,7 @@ In a test (tests/conftest.py provides the fixtures):
 
     def test_a_subprocess(keychain_daemon: KeychainDaemon, clean_env: dict[str, str]) -> None:
         subprocess.run([...], env={**clean_env, **keychain_daemon.env})
+        assert keychain_daemon.lookup(service, "api-key") == ...  # looked up from outside
 
 A case that breaks its keychain (locks it, freezes it) takes `spare_keychain`, a daemon of
 its own, and `use_keychain(spare_keychain)` for in-process calls.
@@ -22,12 +23,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +93,26 @@ class KeychainDaemon:
             collection.lock()
             if not collection.is_locked():
                 raise AssertionError("the test keychain did not lock")
+
+    def lookup(self, service: str, name: str) -> str | None:
+        """The secret of entry (service, name) as keyring stores it, looked up from outside
+        (os.environ is not used): for checking what a subprocess wrote."""
+        import secretstorage
+
+        with closing(self.connect()) as connection:
+            collection = secretstorage.Collection(connection, DEFAULT_COLLECTION)
+            for item in collection.search_items({"service": service, "username": name}):
+                return item.get_secret().decode()
+        return None
+
+    def names(self, service: str) -> set[str]:
+        """The names (keyring's usernames) of the entries of `service`."""
+        import secretstorage
+
+        with closing(self.connect()) as connection:
+            collection = secretstorage.Collection(connection, DEFAULT_COLLECTION)
+            items = collection.search_items({"service": service})
+            return {item.get_attributes()["username"] for item in items}
 
     @contextmanager
     def frozen(self) -> Iterator[None]:
@@ -277,6 +300,62 @@ def bus_without_keychain(root: Path) -> Iterator[str]:
     finally:
         bus.terminate()
         bus.wait(10)
+
+
+@contextmanager
+def wedged_bus(root: Path) -> Iterator[str]:
+    """The address of a bus that lets clients in (the SASL handshake) and then never answers,
+    as a hung dbus-daemon would: jeepney waits for its Hello reply without a time limit.
+    On leaving, the connections close and whatever still waits gets an error."""
+    path = root / "wedged-bus"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen()
+    listener.settimeout(0.05)  # close() does not wake a blocked accept()
+    accepted: list[socket.socket] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            accepted.append(client)
+            threading.Thread(target=handshake, args=(client,), daemon=True).start()
+
+    def handshake(client: socket.socket) -> None:
+        received = b""
+        try:
+            while b"BEGIN\r\n" not in received:
+                chunk = client.recv(1024)
+                if not chunk:
+                    return
+                received += chunk
+                if b"AUTH " in chunk:
+                    client.sendall(b"OK " + b"0" * 32 + b"\r\n")
+                if b"NEGOTIATE_UNIX_FD" in chunk:
+                    client.sendall(b"AGREE_UNIX_FD\r\n")
+            while client.recv(4096):
+                pass  # every message is read, none answered
+        except OSError:
+            return
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield f"unix:path={path}"
+    finally:
+        done.set()
+        server.join(5)
+        listener.close()
+        for client in accepted:
+            with suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+            client.close()
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from tests.keychain_daemon import (
     bus_without_keychain,
     skip_loudly,
     use_keychain,
+    wedged_bus,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -149,6 +150,9 @@ print(hashlib.sha256(found.get_secret_value().encode()).hexdigest())
 """
     written = run_python(write, keychain_daemon.env)
     assert written.stdout.strip() == "<Success: None>", written.stderr
+    assert keychain_daemon.names(name) == {"oauth-session"}
+    assert keychain_daemon.lookup(name, "oauth-session") == SECRET
+    assert keychain_daemon.lookup(name, "api-key") is None
     again = run_python(read, keychain_daemon.env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == hashlib.sha256(SECRET.encode()).hexdigest()
@@ -194,6 +198,20 @@ def test_a_keychain_that_does_not_answer_fails_at_the_timeout(
     assert {p.problem for p in others} == {"the keychain did not answer within 0.5 seconds"}
     assert SECRET not in problem.message
     assert "unlock it" in problem.remedy
+
+
+def test_a_bus_that_never_answers_fails_within_the_choice_budget(tmp_path: Path) -> None:
+    """Choosing the keychain talks to the bus; a hung bus gets the choice's own budget."""
+    # use_keychain is left last: it waits for the abandoned choice, which ends once leaving
+    # wedged_bus has closed the connections.
+    address = f"unix:path={tmp_path / 'wedged-bus'}"
+    with use_keychain({BUS_VARIABLE: address}), wedged_bus(tmp_path) as listening:
+        assert listening == address
+        started = time.monotonic()
+        problem = failure(KeyringVault(service(), choice_timeout=1.0).read("api-key"))
+        elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 2.0
+    assert problem.problem == "the keychain did not answer within 1 second"
 
 
 def test_reads_racing_writes_and_deletes_never_fail(keychain: KeychainDaemon) -> None:

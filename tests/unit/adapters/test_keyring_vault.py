@@ -288,3 +288,43 @@ def test_without_the_keyring_library(
     # Not remembered: once it is there (installed meanwhile), it is used.
     assert KeyringVault(SERVICE).read("api-key") == Success(None)
     assert len(choices) == 1
+
+
+@pytest.fixture
+def slow_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """keyring's choice, made to wait until the test sets the event (30 s at most)."""
+    gate = threading.Event()
+
+    def choose() -> ScriptedKeychain:
+        gate.wait(30)
+        return ScriptedKeychain()
+
+    monkeypatch.setattr(keyring.core, "init_backend", lambda limit=None: None)
+    monkeypatch.setattr(keyring, "get_keyring", choose)
+    forget_keychain_choice()
+    yield gate
+    gate.set()
+    forget_keychain_choice()
+
+
+def test_choosing_has_a_budget_of_its_own(slow_choice: threading.Event) -> None:
+    """A busy machine's slow first call is not a keychain that does not answer: with 16
+    processes starting at once on 2 cores, choosing took up to 3.7 s."""
+    threading.Timer(0.5, slow_choice.set).start()
+    vault = KeyringVault(SERVICE, timeout=0.2, choice_timeout=5.0)
+    assert vault.read("api-key") == Success(None)
+
+
+def test_a_choice_that_hangs_fails_at_its_budget(slow_choice: threading.Event) -> None:
+    vault = KeyringVault(SERVICE, timeout=5.0, choice_timeout=0.3)
+    started = time.monotonic()
+    result = vault.read("api-key")
+    elapsed = time.monotonic() - started
+    assert result == Failure(
+        KeychainUnavailable(
+            "the keychain did not answer within 0.3 seconds",
+            "if it is asking for a password, unlock it and retry, or keep secrets in files "
+            "with `bm cloud credentials move --to file`",
+        )
+    )
+    assert 0.3 <= elapsed < 1.0, "the operation's own timeout is not added"
