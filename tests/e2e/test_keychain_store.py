@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.keychain_daemon import KeychainDaemon
 
 from emulator import CloudEmulator, EmulatorSettings
 from tests.e2e.conftest import BmRunner
 from tests.e2e.test_login_flow import login
+from tests.keychain_daemon import KeychainDaemon
 
 KEY = "bmc_abcdefgh12345678"
 TOKENS = ".cloud_tokens.json"
@@ -161,8 +161,10 @@ def test_a_locked_keychain_stops_every_command_that_needs_it_at_once(
 ) -> None:
     env.update(spare_keychain.env)
     assert login(emulator, env)[0] == 0
+    assert bm("cloud", "api-key", "save", "-", input=KEY + "\n", env=env).code == 0
     assert bm("cloud", "credentials", "move", "--to", "keyring", env=env).code == 0
     stub = (tmp_path / "data" / TOKENS).read_bytes()
+    config = (tmp_path / "data" / "config.yaml").read_bytes()
     spare_keychain.lock()
 
     for args in (("cloud", "token"), ("cloud", "logout"), ("cloud", "api-key", "remove")):
@@ -175,6 +177,7 @@ def test_a_locked_keychain_stops_every_command_that_needs_it_at_once(
         assert "Traceback" not in run.output
         assert took < 8, f"{args} took {took:.1f}s"
     assert (tmp_path / "data" / TOKENS).read_bytes() == stub
+    assert (tmp_path / "data" / "config.yaml").read_bytes() == config
 
 
 def test_a_keychain_that_never_answers_fails_within_its_deadline(

@@ -117,7 +117,15 @@ def base_environment(data_dir: Path, home: Path, connect_log: Path) -> dict[str,
     closed loopback port (so a command never reaches the real cloud by default), and the
     loopback-only connection guard."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("BASIC_MEMORY_")}
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "PYTHONPATH"):
+    # No session bus either: a keychain-store run adds its own test daemon's, never the real one.
+    for name in (
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "SSH_CONNECTION",
+        "SSH_TTY",
+        "PYTHONPATH",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ):
         env.pop(name, None)
     nowhere = closed_port_url()
     env.update(

@@ -113,7 +113,9 @@ def refresh_race(
         if run.code == 0 and state == "valid":
             figures.succeeded += 1
         else:
-            figures.problems.append(f"session state {state!r}: {run.describe()}")
+            figures.problems.append(
+                f"session state {state!r}: {run.describe()} stdout={run.stdout[:600]!r}"
+            )
     if figures.refreshes != 1:
         figures.problems.append(f"{figures.refreshes} refreshes reached the server, not 1")
     stored = _stored_session(workspace, keychain_env)

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.keychain_daemon import KeychainDaemon
 
 from emulator import CloudEmulator, EmulatorSettings
+from tests.keychain_daemon import KeychainDaemon
 from tests.reliability.probes import RACERS
 from tests.reliability.races import (
     config_race,
