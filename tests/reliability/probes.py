@@ -68,6 +68,20 @@ def refresh_race(root: Path) -> Outcome:
     return Outcome(figures.line, not figures.problems)
 
 
+def keychain_refresh_race(root: Path) -> Outcome:
+    """The refresh race with the session in a real keychain (Debian's gnome-keyring-daemon)."""
+    from tests.keychain_daemon import NoKeychainDaemon, running_keychain
+
+    folder = root / "keychain-daemon"
+    folder.mkdir()
+    try:
+        with running_keychain(folder) as daemon, _emulator() as emulator:
+            figures = races.refresh_race(root, emulator, RACERS, keychain_env=daemon.env)
+    except NoKeychainDaemon as problem:
+        return Outcome(f"refresh race, keychain store: NOT RUN ({problem})", False)
+    return Outcome(figures.line, not figures.problems)
+
+
 def config_race(root: Path) -> Outcome:
     figures = races.config_race(root, RACERS)
     return Outcome(figures.line, not figures.problems)
@@ -213,6 +227,7 @@ PROPERTIES: tuple[tuple[str, Callable[[Path], Outcome]], ...] = (
     ("crash-tokens", crash_tokens),
     ("crash-config", crash_config),
     ("refresh-race", refresh_race),
+    ("keychain-refresh-race", keychain_refresh_race),
     ("config-race", config_race),
     ("dead-lock-holder", dead_lock_holder),
     ("live-lock-holder", live_lock_holder),
