@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import SecretStr
 from returns.pipeline import is_successful
@@ -344,8 +344,8 @@ class JsonFileTokenStore:
         return Success(CredentialStore.KEYRING)
 
 
-@dataclass(frozen=True)
-class _Stored:
+class _Stored(NamedTuple):
+    # A named tuple: cheaper to define at import than a frozen dataclass (start-up).
     tokens: TokenSet
     place: CredentialStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from returns.result import Failure, Success
 
@@ -67,8 +67,7 @@ class CloudView:
     result: Result[HealthReport, CloudFailure]
 
 
-@dataclass(frozen=True)
-class SecretsView:
+class SecretsView(NamedTuple):
     """Where the secrets are kept: the chosen store and what chose it, where the session and
     the key are now (None: none stored, or unknown when `problem` says why), the keychain."""
 
