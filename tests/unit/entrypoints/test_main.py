@@ -47,7 +47,16 @@ def loaded_modules(
 
 # The container imports every use case (measured: no dearer than importing each on first use),
 # but what only a request or a browser needs stays out of commands that make none.
-NETWORK_AND_EXTRAS = {"httpx", "httpcore", "emulator", "markdown_it", "webbrowser"}
+# The keychain's library is loaded only by a command that reads or writes a keychain entry.
+NETWORK_AND_EXTRAS = {
+    "httpx",
+    "httpcore",
+    "emulator",
+    "markdown_it",
+    "webbrowser",
+    "keyring",
+    "secretstorage",
+}
 
 
 @pytest.mark.parametrize(
@@ -96,3 +105,14 @@ def test_the_probe_sees_httpx_when_a_command_goes_online(tmp_path: Path) -> None
         },
     )
     assert "httpx" in modules
+
+
+def test_the_probe_sees_keyring_when_the_keychain_store_is_chosen(tmp_path: Path) -> None:
+    """The keyring check above can fail: saving a key with the keychain store loads it (the
+    save itself then fails closed here, where no keychain runs)."""
+    modules = loaded_modules(
+        ["cloud", "api-key", "save", "bmc_abcdefgh12345678"],
+        tmp_path,
+        {"BASIC_MEMORY_CREDENTIAL_STORE": "keyring"},
+    )
+    assert "keyring" in modules
