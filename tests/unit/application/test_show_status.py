@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Never
+
 from pydantic import SecretStr
 from returns.result import Failure, Success
 
@@ -55,7 +57,12 @@ def _status(
     identity.refreshes = [Success(token_response("access-1", "refresh-1"))]
     cloud = FakeCloudApi(accepted={"access-0", "access-1", KEY})
     use_case = ShowStatus(
-        config, tokens, cloud, clock, env or {}, EnsureFreshSession(tokens, identity, clock)
+        config,
+        tokens,
+        lambda: cloud,
+        clock,
+        env or {},
+        lambda: EnsureFreshSession(tokens, identity, clock),
     )
     return use_case.execute(offline=offline), cloud, identity
 
@@ -66,6 +73,21 @@ def test_logged_out_without_key_has_no_credential() -> None:
     assert report.credential is None
     assert report.cloud is None
     assert cloud.health_calls == []
+
+
+def test_offline_builds_neither_the_cloud_api_nor_the_session_refresh() -> None:
+    def unwanted() -> Never:
+        raise AssertionError("built offline")
+
+    report = ShowStatus(
+        InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY))),
+        InMemoryTokenStore(),
+        unwanted,
+        FakeClock(),
+        {},
+        unwanted,
+    ).execute(offline=True)
+    assert report.credential is CredentialSource.CONFIG_API_KEY
 
 
 def test_offline_never_calls_the_cloud_or_refreshes() -> None:
@@ -132,10 +154,10 @@ def test_cloud_failures_are_carried_in_the_report() -> None:
     use_case = ShowStatus(
         InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY))),
         tokens,
-        cloud,
+        lambda: cloud,
         clock,
         {},
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
     )
     report = use_case.execute()
     assert report.cloud is not None
@@ -156,10 +178,10 @@ def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None
     use_case = ShowStatus(
         InMemoryConfigStore(),
         tokens,
-        FakeCloudApi(),
+        FakeCloudApi,
         clock,
         {},
-        EnsureFreshSession(tokens, identity, clock),
+        lambda: EnsureFreshSession(tokens, identity, clock),
     )
     report = use_case.execute()
     assert report.session is not None
