@@ -25,14 +25,6 @@ from adapters.data_directory import (
 from adapters.json_file_token_store import JsonFileTokenStore
 from adapters.system_clock import SystemClock, SystemSleeper
 from adapters.yaml_config_store import YamlConfigStore
-from application.add_project import AddProject
-from application.list_projects import ListProjects
-from application.remove_api_key import RemoveApiKey
-from application.remove_project import RemoveProject
-from application.resolve_route import ResolveRoute
-from application.resolve_workspace import ResolveWorkspace
-from application.save_api_key import SaveApiKey
-from application.set_project_mode import SetProjectMode
 from domain.credentials import API_KEY_VARIABLE
 from domain.endpoints import resolve_endpoints
 from entrypoints.console import TerminalLoginDisplay
@@ -46,13 +38,21 @@ if TYPE_CHECKING:
     from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider, HttpxIdentityProvider
     from adapters.webbrowser_browser import WebbrowserBrowser
     from adapters.worker_threads import ThreadedTokenStore
+    from application.add_project import AddProject
     from application.create_api_key import CreateApiKey
     from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
+    from application.list_projects import ListProjects
     from application.list_workspaces import ListWorkspaces
     from application.login_with_device_flow import LoginWithDeviceFlow
     from application.logout import Logout
     from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
     from application.pin_project_workspace import PinProjectWorkspace
+    from application.remove_api_key import RemoveApiKey
+    from application.remove_project import RemoveProject
+    from application.resolve_route import ResolveRoute
+    from application.resolve_workspace import ResolveWorkspace
+    from application.save_api_key import SaveApiKey
+    from application.set_project_mode import SetProjectMode
     from application.show_status import ShowStatus
     from application.use_workspace import UseWorkspace
     from domain.endpoints import CloudEndpoints
@@ -154,10 +154,11 @@ def _obtain_credential_async(**wiring: Any) -> ObtainCredentialAsync:
     return ObtainCredentialAsync(offload=offload, **wiring)
 
 
-# The use cases below are imported when a command first builds one: each pulls in modules no
-# other command needs (the device flow, the status report, the workspace rules), and offline
-# commands measured 5-8 % more instructions importing them all (bench/compare.py). The
-# others are imported above: no measurement showed deferring them pays.
+# Every use case is imported when a command first builds one: a command runs one or two of
+# them, and each pulls in modules others do not need (the device flow, the status report,
+# the workspace rules). Measured with bench/compare.py: importing the device flow, status,
+# logout, key creation and workspaces up front made offline commands 5-8 % dearer, and the
+# project, key and routing use cases 1.5-2.5 % more.
 
 
 def _login(**wiring: Any) -> LoginWithDeviceFlow:
@@ -178,10 +179,58 @@ def _status(**wiring: Any) -> ShowStatus:
     return ShowStatus(**wiring)
 
 
+def _save_api_key(**wiring: Any) -> SaveApiKey:
+    from application.save_api_key import SaveApiKey
+
+    return SaveApiKey(**wiring)
+
+
 def _create_api_key(**wiring: Any) -> CreateApiKey:
     from application.create_api_key import CreateApiKey
 
     return CreateApiKey(**wiring)
+
+
+def _remove_api_key(**wiring: Any) -> RemoveApiKey:
+    from application.remove_api_key import RemoveApiKey
+
+    return RemoveApiKey(**wiring)
+
+
+def _add_project(**wiring: Any) -> AddProject:
+    from application.add_project import AddProject
+
+    return AddProject(**wiring)
+
+
+def _remove_project(**wiring: Any) -> RemoveProject:
+    from application.remove_project import RemoveProject
+
+    return RemoveProject(**wiring)
+
+
+def _list_projects(**wiring: Any) -> ListProjects:
+    from application.list_projects import ListProjects
+
+    return ListProjects(**wiring)
+
+
+def _set_project_mode(**wiring: Any) -> SetProjectMode:
+    from application.set_project_mode import SetProjectMode
+
+    return SetProjectMode(**wiring)
+
+
+def _resolve_workspace(**wiring: Any) -> ResolveWorkspace:
+    from application.resolve_workspace import ResolveWorkspace
+
+    return ResolveWorkspace(**wiring)
+
+
+def _resolve_route(**wiring: Any) -> ResolveRoute:
+    from application.resolve_route import ResolveRoute
+
+    return ResolveRoute(**wiring)
 
 
 def _list_workspaces(**wiring: Any) -> ListWorkspaces:
@@ -273,18 +322,18 @@ class Container(containers.DeclarativeContainer):
         env=env,
         fresh_session=fresh_session.provider,
     )
-    save_api_key = providers.Factory(SaveApiKey, config=config, cloud=cloud.provider)
+    save_api_key = providers.Factory(_save_api_key, config=config, cloud=cloud.provider)
     create_api_key = providers.Factory(
         _create_api_key, fresh_session=fresh_session, cloud=cloud, config=config
     )
-    remove_api_key = providers.Factory(RemoveApiKey, config=config, env=env)
-    add_project = providers.Factory(AddProject, config=config)
-    remove_project = providers.Factory(RemoveProject, config=config)
+    remove_api_key = providers.Factory(_remove_api_key, config=config, env=env)
+    add_project = providers.Factory(_add_project, config=config)
+    remove_project = providers.Factory(_remove_project, config=config)
     list_projects = providers.Factory(
-        ListProjects, config=config, tokens=tokens, clock=clock, env=env
+        _list_projects, config=config, tokens=tokens, clock=clock, env=env
     )
     set_project_mode = providers.Factory(
-        SetProjectMode, config=config, tokens=tokens, clock=clock, env=env
+        _set_project_mode, config=config, tokens=tokens, clock=clock, env=env
     )
     obtain_credential = providers.Factory(
         _obtain_credential,
@@ -306,9 +355,9 @@ class Container(containers.DeclarativeContainer):
         credentials=obtain_credential,
         fresh_session=fresh_session_async,
     )
-    resolve_workspace = providers.Factory(ResolveWorkspace, tokens=tokens, cloud=cloud)
+    resolve_workspace = providers.Factory(_resolve_workspace, tokens=tokens, cloud=cloud)
     resolve_route = providers.Factory(
-        ResolveRoute,
+        _resolve_route,
         config=config,
         env=env,
         credentials=obtain_credential,
