@@ -158,7 +158,7 @@ def _obtain_credential_async(**wiring: Any) -> ObtainCredentialAsync:
 # them, and each pulls in modules others do not need (the device flow, the status report,
 # the workspace rules). Measured with bench/compare.py: importing the device flow, status,
 # logout, key creation and workspaces up front made offline commands 5-8 % dearer, and the
-# project, key and routing use cases 1.5-2.5 % more.
+# project, key and routing use cases 1.4-2.5 % more.
 
 
 def _login(**wiring: Any) -> LoginWithDeviceFlow:
