@@ -1,10 +1,12 @@
 """The composition root: one container that assembles the adapters and use cases of `bm`.
 
-Each provider names the class it builds and wires it by keyword, so go-to-definition leads
-from here to the code. Commands ask for a use case (`container.login()`) and call `execute`.
-Start-up stays small without machinery here: the HTTP transport imports httpx only when a
-request is sent, and use cases that go online only sometimes are handed the provider of
-their network side (`cloud.provider`), so a command that stays offline never builds it.
+Each provider names the class it builds, or the small typed function that imports and builds
+it, and wires it by keyword, so go-to-definition leads from here to the code. Commands ask
+for a use case (`container.login()`) and call `execute`. Start-up stays small without
+machinery here: what only some commands use is imported when a command first builds it,
+the HTTP transport imports httpx only when a request is sent, and use cases that go online
+only sometimes are handed the provider of their network side (`cloud.provider`), so a
+command that stays offline never builds it.
 """
 
 from __future__ import annotations
