@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Never
 
@@ -28,9 +29,13 @@ class SavedApiKey:
 class SaveApiKey:
     """Failures (SaveApiKeyFailure): InvalidApiKey (nothing is touched), any cloud failure
     when `verify` is set (nothing is saved), or a storage failure (the file is left as it
-    was)."""
+    was).
 
-    def __init__(self, config: ConfigStore, cloud: CloudApi) -> None:
+    `cloud` gives the cloud API and is called only to verify: building the HTTP adapter
+    would be start-up time spent for nothing by a plain save.
+    """
+
+    def __init__(self, config: ConfigStore, cloud: Callable[[], CloudApi]) -> None:
         self._config = config
         self._cloud = cloud
 
@@ -40,7 +45,7 @@ class SaveApiKey:
             return Failure(parsed.failure())
         key = parsed.unwrap()
         if verify:
-            checked = self._cloud.check_health(
+            checked = self._cloud().check_health(
                 Credential(CredentialSource.GIVEN_API_KEY, key.value)
             )
             if isinstance(checked, Failure):

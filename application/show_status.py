@@ -3,7 +3,7 @@ whether the cloud answers; everything a person needs to debug their setup in one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -139,16 +139,18 @@ class ShowStatus:
 
     Online, the session is refreshed if it is about to expire (that is a global operation,
     so it uses the OAuth session first, then the API key) and the cloud is asked once.
+    `cloud` and `fresh_session` give the network side and are called only online, so an
+    offline report never builds the HTTP adapters (start-up time).
     """
 
     def __init__(
         self,
         config: ConfigStore,
         tokens: TokenStore,
-        cloud: CloudApi,
+        cloud: Callable[[], CloudApi],
         clock: Clock,
         env: Mapping[str, str],
-        fresh_session: EnsureFreshSession,
+        fresh_session: Callable[[], EnsureFreshSession],
         store_choice: Callable[[], Result[StoreChoice, StorageFailure]],
         keychain: SecretVault,
     ) -> None:
@@ -180,7 +182,7 @@ class ShowStatus:
             and not session.is_valid(now)
             and session.can_refresh
         ):
-            refreshed = self._fresh_session.execute()
+            refreshed = self._fresh_session().execute()
             if isinstance(refreshed, Success):
                 session = refreshed.unwrap()
             else:
@@ -218,7 +220,8 @@ class ShowStatus:
         workspaces_problem = None if offline else "not asked: no usable credential"
         if not offline and credential is not None:
             # The account's chosen workspace is where its global calls go; else the cloud's.
-            health = self._cloud.check_health(credential, account_workspace)
+            cloud_api = self._cloud()
+            health = cloud_api.check_health(credential, account_workspace)
             cloud = CloudView(credential.source, health)
             if isinstance(health, Failure) and isinstance(
                 health.failure(), ServiceUnreachable | ServerError | MalformedResponse
@@ -226,7 +229,7 @@ class ShowStatus:
                 # One deadline per status, not two: a cloud that did not answer is not asked again.
                 workspaces_problem = "the cloud did not answer (see Cloud)"
             else:
-                listed = self._cloud.list_workspaces(credential)
+                listed = cloud_api.list_workspaces(credential)
                 listing = listed.value_or(None)
                 workspaces_problem = (
                     listed.failure().message if isinstance(listed, Failure) else None

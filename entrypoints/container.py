@@ -1,9 +1,12 @@
 """The composition root: one container that assembles the adapters and use cases of `bm`.
 
-Each provider names the class it builds and wires it by keyword, so go-to-definition leads
-from here to the code. Commands ask for a use case (`container.login()`) and call `execute`.
-Start-up stays small without machinery here: the HTTP transport imports httpx only when a
-request is sent, so building an adapter costs nothing to a command that stays offline.
+Each provider names the class it builds, or the small typed function that imports and builds
+it, and wires it by keyword, so go-to-definition leads from here to the code. Commands ask
+for a use case (`container.login()`) and call `execute`. Start-up stays small without
+machinery here: what only some commands use is imported when a command first builds it,
+the HTTP transport imports httpx only when a request is sent, and use cases that go online
+only sometimes are handed the provider of their network side (`cloud.provider`), so a
+command that stays offline never builds it.
 """
 
 from __future__ import annotations
@@ -23,16 +26,7 @@ from adapters.data_directory import (
 )
 from adapters.json_file_token_store import JsonFileTokenStore
 from adapters.system_clock import SystemClock, SystemSleeper
-from adapters.webbrowser_browser import WebbrowserBrowser
 from adapters.yaml_config_store import YamlConfigStore
-from application.add_project import AddProject
-from application.list_projects import ListProjects
-from application.remove_api_key import RemoveApiKey
-from application.remove_project import RemoveProject
-from application.resolve_route import ResolveRoute
-from application.resolve_workspace import ResolveWorkspace
-from application.save_api_key import SaveApiKey
-from application.set_project_mode import SetProjectMode
 from domain.credentials import API_KEY_VARIABLE
 from domain.endpoints import resolve_endpoints
 from entrypoints.console import TerminalLoginDisplay
@@ -40,21 +34,29 @@ from entrypoints.console import TerminalLoginDisplay
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from adapters.keyring_vault import KeyringVault
-
     from adapters.atomic_files import LockWaitNotice
     from adapters.http_transport import SharedClient
     from adapters.httpx_cloud_api import HttpxCloudApi
     from adapters.httpx_identity_provider import HttpxAsyncIdentityProvider, HttpxIdentityProvider
+    from adapters.keyring_vault import KeyringVault
+    from adapters.webbrowser_browser import WebbrowserBrowser
     from adapters.worker_threads import ThreadedTokenStore
+    from application.add_project import AddProject
     from application.create_api_key import CreateApiKey
     from application.ensure_fresh_session import EnsureFreshSession, EnsureFreshSessionAsync
+    from application.list_projects import ListProjects
     from application.list_workspaces import ListWorkspaces
     from application.login_with_device_flow import LoginWithDeviceFlow
     from application.logout import Logout
     from application.move_credentials import MoveCredentials
     from application.obtain_credential import ObtainCredential, ObtainCredentialAsync
     from application.pin_project_workspace import PinProjectWorkspace
+    from application.remove_api_key import RemoveApiKey
+    from application.remove_project import RemoveProject
+    from application.resolve_route import ResolveRoute
+    from application.resolve_workspace import ResolveWorkspace
+    from application.save_api_key import SaveApiKey
+    from application.set_project_mode import SetProjectMode
     from application.show_status import ShowStatus
     from application.use_workspace import UseWorkspace
     from domain.endpoints import CloudEndpoints
@@ -125,6 +127,14 @@ def _cloud(**wiring: Any) -> HttpxCloudApi:
     return HttpxCloudApi(**wiring)
 
 
+def _browser(**wiring: Any) -> WebbrowserBrowser:
+    # Only login opens a browser. Importing the adapter brings in the ports' value types and
+    # the polling rules: `bm project list` ran 2 % more instructions with it (bench/compare.py).
+    from adapters.webbrowser_browser import WebbrowserBrowser
+
+    return WebbrowserBrowser(**wiring)
+
+
 def _fresh_session(**wiring: Any) -> EnsureFreshSession:
     from application.ensure_fresh_session import EnsureFreshSession
 
@@ -162,10 +172,11 @@ def _obtain_credential_async(**wiring: Any) -> ObtainCredentialAsync:
     return ObtainCredentialAsync(offload=offload, **wiring)
 
 
-# The use cases below are imported when a command first builds one: each pulls in modules no
-# other command needs (the device flow, the status report, the workspace rules), and offline
-# commands measured 5-8 % more instructions importing them all (bench/compare.py). The
-# others are imported above: no measurement showed deferring them pays.
+# Every use case is imported when a command first builds one: a command runs one or two of
+# them, and each pulls in modules others do not need (the device flow, the status report,
+# the workspace rules). Measured with bench/compare.py: importing the device flow, status,
+# logout, key creation and workspaces up front made offline commands 5-8 % dearer, and the
+# project, key and routing use cases 1.4-2.5 % more.
 
 
 def _login(**wiring: Any) -> LoginWithDeviceFlow:
@@ -186,10 +197,58 @@ def _status(**wiring: Any) -> ShowStatus:
     return ShowStatus(**wiring)
 
 
+def _save_api_key(**wiring: Any) -> SaveApiKey:
+    from application.save_api_key import SaveApiKey
+
+    return SaveApiKey(**wiring)
+
+
 def _create_api_key(**wiring: Any) -> CreateApiKey:
     from application.create_api_key import CreateApiKey
 
     return CreateApiKey(**wiring)
+
+
+def _remove_api_key(**wiring: Any) -> RemoveApiKey:
+    from application.remove_api_key import RemoveApiKey
+
+    return RemoveApiKey(**wiring)
+
+
+def _add_project(**wiring: Any) -> AddProject:
+    from application.add_project import AddProject
+
+    return AddProject(**wiring)
+
+
+def _remove_project(**wiring: Any) -> RemoveProject:
+    from application.remove_project import RemoveProject
+
+    return RemoveProject(**wiring)
+
+
+def _list_projects(**wiring: Any) -> ListProjects:
+    from application.list_projects import ListProjects
+
+    return ListProjects(**wiring)
+
+
+def _set_project_mode(**wiring: Any) -> SetProjectMode:
+    from application.set_project_mode import SetProjectMode
+
+    return SetProjectMode(**wiring)
+
+
+def _resolve_workspace(**wiring: Any) -> ResolveWorkspace:
+    from application.resolve_workspace import ResolveWorkspace
+
+    return ResolveWorkspace(**wiring)
+
+
+def _resolve_route(**wiring: Any) -> ResolveRoute:
+    from application.resolve_route import ResolveRoute
+
+    return ResolveRoute(**wiring)
 
 
 def _list_workspaces(**wiring: Any) -> ListWorkspaces:
@@ -273,7 +332,7 @@ class Container(containers.DeclarativeContainer):
         client=http_client,
         remember=remember,
     )
-    browser = providers.Factory(WebbrowserBrowser, env=env)
+    browser = providers.Factory(_browser, env=env)
     # One display per command: the login use case draws on it, the command clears it on Ctrl-C.
     login_display = providers.Singleton(TerminalLoginDisplay)
 
@@ -290,29 +349,32 @@ class Container(containers.DeclarativeContainer):
         fresh_session=fresh_session,
     )
     logout = providers.Factory(_logout, tokens=tokens, config=config, identity=identity, env=env)
+    # `.provider` hands over the provider itself, called only when the use case goes online:
+    # `status --offline` and a save without --verify build no HTTP adapter (3 % fewer
+    # instructions, bench/compare.py).
     status = providers.Factory(
         _status,
         config=config,
         tokens=tokens,
-        cloud=cloud,
+        cloud=cloud.provider,
         clock=clock,
         env=env,
-        fresh_session=fresh_session,
+        fresh_session=fresh_session.provider,
         store_choice=store_choice,
         keychain=keychain,
     )
-    save_api_key = providers.Factory(SaveApiKey, config=config, cloud=cloud)
+    save_api_key = providers.Factory(_save_api_key, config=config, cloud=cloud.provider)
     create_api_key = providers.Factory(
         _create_api_key, fresh_session=fresh_session, cloud=cloud, config=config
     )
-    remove_api_key = providers.Factory(RemoveApiKey, config=config, env=env)
-    add_project = providers.Factory(AddProject, config=config)
-    remove_project = providers.Factory(RemoveProject, config=config)
+    remove_api_key = providers.Factory(_remove_api_key, config=config, env=env)
+    add_project = providers.Factory(_add_project, config=config)
+    remove_project = providers.Factory(_remove_project, config=config)
     list_projects = providers.Factory(
-        ListProjects, config=config, tokens=tokens, clock=clock, env=env
+        _list_projects, config=config, tokens=tokens, clock=clock, env=env
     )
     set_project_mode = providers.Factory(
-        SetProjectMode, config=config, tokens=tokens, clock=clock, env=env
+        _set_project_mode, config=config, tokens=tokens, clock=clock, env=env
     )
     obtain_credential = providers.Factory(
         _obtain_credential,
@@ -334,9 +396,9 @@ class Container(containers.DeclarativeContainer):
         credentials=obtain_credential,
         fresh_session=fresh_session_async,
     )
-    resolve_workspace = providers.Factory(ResolveWorkspace, tokens=tokens, cloud=cloud)
+    resolve_workspace = providers.Factory(_resolve_workspace, tokens=tokens, cloud=cloud)
     resolve_route = providers.Factory(
-        ResolveRoute,
+        _resolve_route,
         config=config,
         env=env,
         credentials=obtain_credential,

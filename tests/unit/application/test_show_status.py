@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Never
+
 from pydantic import SecretStr
 from returns.result import Failure, Success
 
@@ -67,10 +69,10 @@ def _status(
     use_case = ShowStatus(
         config,
         tokens,
-        cloud,
+        lambda: cloud,
         clock,
         env or {},
-        EnsureFreshSession(tokens, identity, clock),
+        lambda: EnsureFreshSession(tokens, identity, clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
@@ -83,6 +85,23 @@ def test_logged_out_without_key_has_no_credential() -> None:
     assert report.credential is None
     assert report.cloud is None
     assert cloud.health_calls == []
+
+
+def test_offline_builds_neither_the_cloud_api_nor_the_session_refresh() -> None:
+    def unwanted() -> Never:
+        raise AssertionError("built offline")
+
+    report = ShowStatus(
+        InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY))),
+        InMemoryTokenStore(),
+        unwanted,
+        FakeClock(),
+        {},
+        unwanted,
+        store_choice=file_store_choice,
+        keychain=InMemoryVault(),
+    ).execute(offline=True)
+    assert report.credential is CredentialSource.CONFIG_API_KEY
 
 
 def test_offline_never_calls_the_cloud_or_refreshes() -> None:
@@ -149,10 +168,10 @@ def test_cloud_failures_are_carried_in_the_report() -> None:
     use_case = ShowStatus(
         InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(KEY))),
         tokens,
-        cloud,
+        lambda: cloud,
         clock,
         {},
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
@@ -175,10 +194,10 @@ def test_a_refresh_that_fails_on_the_network_keeps_showing_the_session() -> None
     use_case = ShowStatus(
         InMemoryConfigStore(),
         tokens,
-        FakeCloudApi(),
+        FakeCloudApi,
         clock,
         {},
-        EnsureFreshSession(tokens, identity, clock),
+        lambda: EnsureFreshSession(tokens, identity, clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
@@ -215,10 +234,10 @@ def _secrets_status(
     return ShowStatus(
         config,
         tokens,
-        FakeCloudApi(),
+        FakeCloudApi,
         clock,
         {},
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
         store_choice=fixed_store_choice(choice),
         keychain=vault,
     ).execute(offline=True)

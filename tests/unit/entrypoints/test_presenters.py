@@ -86,10 +86,10 @@ def _report(offline: bool, key: str | None = None, accept: bool = True):  # type
     use_case = ShowStatus(
         InMemoryConfigStore(AppConfig(cloud_api_key=SecretStr(key) if key else None)),
         tokens,
-        FakeCloudApi(accepted={key} if key and accept else set()),
+        lambda: FakeCloudApi(accepted={key} if key and accept else set()),
         clock,
         {},
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
@@ -172,10 +172,10 @@ def _status_with(env: dict[str, str], broken_config: bool = False):  # type: ign
     use_case = ShowStatus(
         config,
         tokens,
-        FakeCloudApi(accepted={"bmc_abcdefgh12345678"}),
+        lambda: FakeCloudApi(accepted={"bmc_abcdefgh12345678"}),
         clock,
         env,
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
@@ -212,10 +212,10 @@ def _offline_cloud_line(env: dict[str, str]) -> str:
     use_case = ShowStatus(
         config,
         tokens,
-        FakeCloudApi(),
+        FakeCloudApi,
         clock,
         env,
-        EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
+        lambda: EnsureFreshSession(tokens, FakeIdentityProvider(clock), clock),
         store_choice=file_store_choice,
         keychain=InMemoryVault(),
     )
