@@ -1,7 +1,10 @@
-"""ConfigStore contract: the in-memory fake and the YAML file adapter behave the same."""
+"""ConfigStore contract: the in-memory fake and the YAML file adapter behave the same, the
+adapter with its API key in files, in an in-memory keychain and in the real keychain (Debian's
+gnome-keyring-daemon, tests/keychain_daemon.py; skipped loudly where it cannot start)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,18 +13,22 @@ import pytest
 from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
+from adapters.keyring_vault import KeyringVault
 from adapters.yaml_config_store import YamlConfigStore
 from domain.config import AppConfig, Project
+from domain.credential_store import CredentialStore, Moved
 from domain.errors import AuthFailure, CorruptFile, ProjectExists
-from domain.ports import ConfigStore
+from domain.ports import ConfigStore, SecretVault
 from domain.routing import ProjectMode
-from tests.fakes import InMemoryConfigStore
+from tests.fakes import InMemoryConfigStore, InMemoryVault
 
 
 @dataclass
 class Harness:
     store: ConfigStore
     damage: Callable[[], None]
+    # Where a newly written API key goes.
+    home: CredentialStore = CredentialStore.FILE
 
 
 def _fake() -> Harness:
@@ -33,18 +40,30 @@ def _fake() -> Harness:
     return Harness(store, damage)
 
 
-def _real(tmp_path: Path) -> Harness:
+def _real(tmp_path: Path, vault: SecretVault | None = None) -> Harness:
+    """The YAML adapter; with a vault, the keychain store is chosen (by the environment)."""
     path = tmp_path / "config.yaml"
 
     def damage() -> None:
         path.write_bytes(b"projects: [unclosed\n")
 
-    return Harness(YamlConfigStore(path, lock_timeout=2.0), damage)
+    if vault is None:
+        return Harness(YamlConfigStore(path, lock_timeout=2.0, vault=InMemoryVault()), damage)
+    env = {"BASIC_MEMORY_CREDENTIAL_STORE": "keyring"}
+    store = YamlConfigStore(path, lock_timeout=2.0, vault=vault, env=env)
+    return Harness(store, damage, CredentialStore.KEYRING)
 
 
-@pytest.fixture(params=["fake", "yaml-file"])
+@pytest.fixture(params=["fake", "yaml-file", "yaml-file+keychain", "yaml-file+real-keychain"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
-    return _fake() if request.param == "fake" else _real(tmp_path)
+    if request.param == "fake":
+        return _fake()
+    if request.param == "yaml-file":
+        return _real(tmp_path)
+    if request.param == "yaml-file+keychain":
+        return _real(tmp_path, InMemoryVault())
+    request.getfixturevalue("keychain")  # the real daemon, for in-process calls
+    return _real(tmp_path, KeyringVault(f"bm-contract-config-{uuid.uuid4()}"))
 
 
 def full_config() -> AppConfig:
@@ -154,3 +173,45 @@ def test_a_damaged_config_fails_and_the_change_is_not_called(harness: Harness) -
     assert isinstance(harness.store.load().failure(), CorruptFile)
     assert isinstance(harness.store.update(record).failure(), CorruptFile)
     assert calls == []
+
+
+def _other(store: CredentialStore) -> CredentialStore:
+    return CredentialStore.FILE if store is CredentialStore.KEYRING else CredentialStore.KEYRING
+
+
+def test_a_saved_key_is_kept_where_the_store_is_chosen(harness: Harness) -> None:
+    harness.store.update(replace_with(full_config())).unwrap()
+
+    assert harness.store.api_key_kept_in() == Success(harness.home)
+    assert harness.store.load() == Success(full_config())
+
+
+def test_the_key_moves_there_and_back_whole(harness: Harness) -> None:
+    harness.store.update(replace_with(full_config())).unwrap()
+    away = _other(harness.home)
+
+    assert harness.store.move(away) == Success(Moved.MOVED)
+    assert harness.store.api_key_kept_in() == Success(away)
+    assert harness.store.load().unwrap().cloud_api_key == full_config().cloud_api_key
+    assert harness.store.load().unwrap().credential_store == away.value
+    assert harness.store.move(away) == Success(Moved.ALREADY_THERE)
+
+    assert harness.store.move(harness.home) == Success(Moved.MOVED)
+    assert harness.store.api_key_kept_in() == Success(harness.home)
+    assert harness.store.load().unwrap().cloud_api_key == full_config().cloud_api_key
+
+
+def test_moving_without_a_key_moves_nothing(harness: Harness) -> None:
+    assert harness.store.move(CredentialStore.KEYRING) == Success(Moved.NOTHING)
+    assert harness.store.api_key_kept_in() == Success(None)
+    assert harness.store.load().unwrap().credential_store == "keyring"
+
+
+def test_a_removed_key_is_gone_from_wherever_it_was(harness: Harness) -> None:
+    harness.store.update(replace_with(full_config())).unwrap()
+    harness.store.move(_other(harness.home)).unwrap()
+
+    harness.store.update(lambda current: Success((current.with_api_key(None), None))).unwrap()
+
+    assert harness.store.load().unwrap().cloud_api_key is None
+    assert harness.store.api_key_kept_in() == Success(None)

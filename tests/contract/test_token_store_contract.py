@@ -1,7 +1,10 @@
-"""TokenStore contract: the in-memory fake and the JSON file adapter behave the same."""
+"""TokenStore contract: the in-memory fake and the JSON file adapter behave the same, the
+adapter with its tokens in the file, in an in-memory keychain and in the real keychain (Debian's
+gnome-keyring-daemon, tests/keychain_daemon.py; skipped loudly where it cannot start)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +14,7 @@ from pydantic import SecretStr
 from returns.result import Failure, Result, Success
 
 from adapters.json_file_token_store import JsonFileTokenStore
+from adapters.keyring_vault import KeyringVault
 from domain.credential_store import SESSION_SECRET, CredentialStore, Moved
 from domain.errors import AuthFailure, CorruptFile, FileAccessError, NoCredential
 from domain.ports import SecretVault, TokenStore
@@ -87,13 +91,17 @@ def _real(
     return Harness(store, damage, marker, block, home)
 
 
-@pytest.fixture(params=["fake", "json-file", "json-file+keychain"])
+@pytest.fixture(params=["fake", "json-file", "json-file+keychain", "json-file+real-keychain"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
     if request.param == "fake":
         return _fake()
     if request.param == "json-file":
         return _real(tmp_path)
-    return _real(tmp_path, CredentialStore.KEYRING)
+    if request.param == "json-file+keychain":
+        return _real(tmp_path, CredentialStore.KEYRING)
+    request.getfixturevalue("keychain")  # the real daemon, for in-process calls
+    vault = KeyringVault(f"bm-contract-tokens-{uuid.uuid4()}")
+    return _real(tmp_path, CredentialStore.KEYRING, vault)
 
 
 def full_session(access: str = "access-1") -> TokenSet:
