@@ -25,12 +25,13 @@ def test_every_kill_leaves_a_whole_known_private_file(kind: Kind, tmp_path: Path
     print(figures.line)
     assert figures.problems == []
     assert figures.kills == KILLS_PER_FILE
-    # The writers really were writing: whole writes finished, and kills met every version.
-    # How many finish swings with the machine's load (fresh-clone CI runs saw 13 to 110 of 120),
-    # so the proof is that some did and that every version was seen; the mutation check below
-    # proves the loop catches a writer that is not atomic.
+    # The writers really were writing: whole writes finished, and kills met the file in more
+    # than one version. How many writes finish swings with the machine's load (fresh-clone CI
+    # runs saw 13 to 110 of 120), and with few of them a version can go unseen in 120 kills
+    # (a loaded run saw {1, 2}); the mutation check below proves the loop catches a writer
+    # that is not atomic.
     assert figures.writes_completed > 0
-    assert figures.versions_seen == {0, 1, 2}
+    assert len(figures.versions_seen) >= 2
     assert figures.stale_temps_removed == figures.stale_temps_seen
 
 
