@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -499,5 +498,5 @@ def _stub(tokens: TokenSet) -> bytes:
 def _with_logout_remedy(failure: F) -> F:
     """A damaged session is worthless: the way out is to remove it and sign in again."""
     if isinstance(failure, CorruptFile):
-        return replace(failure, remedy="remove it with `bm cloud logout`, then sign in again")
+        return failure.replace(remedy="remove it with `bm cloud logout`, then sign in again")
     return failure

@@ -1,6 +1,6 @@
 """The ports: what the use cases need from the outside world, named by capability.
 
-Every port reports expected failures as `returns` results carrying the dataclasses of
+Every port reports expected failures as `returns` results carrying the failure values of
 `domain.errors`; an adapter that lets a library exception escape has a bug.
 """
 

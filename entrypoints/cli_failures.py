@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from domain.errors import FailureValue
 
 
-@dataclass(frozen=True)
-class ConfirmationRequired:
+class ConfirmationRequired(FailureValue):
     action: str
 
     @property
@@ -14,8 +13,7 @@ class ConfirmationRequired:
         return f"{self.action} needs confirmation: run it on a terminal or add --yes."
 
 
-@dataclass(frozen=True)
-class NoApiKeyInput:
+class NoApiKeyInput(FailureValue):
     @property
     def message(self) -> str:
         return (
@@ -24,8 +22,7 @@ class NoApiKeyInput:
         )
 
 
-@dataclass(frozen=True)
-class SeveralKeyLines:
+class SeveralKeyLines(FailureValue):
     """Standard input held more than one non-blank line: which one was meant is a guess."""
 
     lines: int
@@ -38,8 +35,7 @@ class SeveralKeyLines:
         )
 
 
-@dataclass(frozen=True)
-class LoginCancelled:
+class LoginCancelled(FailureValue):
     @property
     def message(self) -> str:
         return "Login cancelled; nothing was saved."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import typing
 
@@ -13,7 +12,7 @@ from application.ensure_fresh_session import EnsureFreshSession
 from application.show_status import ShowStatus
 from domain import errors
 from domain.config import AppConfig
-from domain.errors import AuthFailure
+from domain.errors import AuthFailure, FailureValue
 from domain.session import TokenSet
 from entrypoints.cli_failures import CliFailure
 from entrypoints.presenters import exit_code, status_dict, status_exit_code, status_lines
@@ -28,7 +27,7 @@ from tests.fakes import (
 )
 
 
-def _sample(cls: type) -> AuthFailure:
+def _sample(cls: type[FailureValue]) -> AuthFailure:
     values = {
         "int": 1,
         "float": 1.0,
@@ -40,8 +39,8 @@ def _sample(cls: type) -> AuthFailure:
     }
     hints = typing.get_type_hints(cls)
     args = {
-        f.name: values[str(hints[f.name]).replace("<class '", "").replace("'>", "")]
-        for f in dataclasses.fields(cls)
+        name: values[str(hints[name]).replace("<class '", "").replace("'>", "")]
+        for name in cls.FIELDS
     }
     return typing.cast(AuthFailure, cls(**args))
 
