@@ -179,3 +179,38 @@ def test_an_unknown_session_cannot_create_keys(driver: Driver) -> None:
     refused = driver.cloud.create_api_key(SecretStr("not-a-token"), "laptop")
 
     assert refused == Failure(CredentialRejected("OAuth session"))
+
+
+# -- list_workspaces ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [SESSION, CredentialSource.CONFIG_API_KEY])
+def test_a_subscriber_lists_workspaces_with_a_default_among_them(
+    driver: Driver, source: CredentialSource
+) -> None:
+    secret = driver.session() if source is SESSION else driver.api_key()
+
+    listing = driver.cloud.list_workspaces(Credential(source, secret)).unwrap()
+
+    assert listing.workspaces, "a new account has its personal workspace"
+    ids = [workspace.tenant_id for workspace in listing.workspaces]
+    assert len(ids) == len(set(ids))
+    assert all(workspace.name for workspace in listing.workspaces)
+    if listing.default_workspace_id is not None:
+        assert listing.find(listing.default_workspace_id) is not None
+
+
+@pytest.mark.parametrize(
+    ("source", "secret", "named"),
+    [
+        (SESSION, "not-a-token", "OAuth session"),
+        (CredentialSource.CONFIG_API_KEY, NEVER_ISSUED_KEY, "API key from config.yaml"),
+    ],
+    ids=["session", "config-key"],
+)
+def test_listing_workspaces_with_a_credential_never_issued_is_rejected_by_its_source(
+    driver: Driver, source: CredentialSource, secret: str, named: str
+) -> None:
+    refused = driver.cloud.list_workspaces(Credential(source, SecretStr(secret)))
+
+    assert refused == Failure(CredentialRejected(named))
