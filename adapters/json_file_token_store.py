@@ -122,16 +122,19 @@ class JsonFileTokenStore:
         return self._with_lock(self._probe)
 
     def _probe(self) -> Result[None, StorageFailure]:
-        return self._probe_file().bind(lambda _ok: self._probe_chosen(None))
+        return (
+            self._probe_file()
+            .bind(lambda _ok: self._chosen())
+            .bind(lambda chosen: self._probe_chosen(chosen, None))
+        )
 
-    def _probe_chosen(self, place: CredentialStore | None) -> Result[None, StorageFailure]:
+    def _probe_chosen(
+        self, chosen: CredentialStore, place: CredentialStore | None
+    ) -> Result[None, StorageFailure]:
         """Before a change that costs something to lose (a refresh rotates the refresh
         token), make sure the chosen store can take its result: a locked keychain must stop
         the command before the old token is spent, not after."""
-        chosen = self._chosen()
-        if not is_successful(chosen):
-            return Failure(chosen.failure())
-        if chosen.unwrap() is not CredentialStore.KEYRING or place is CredentialStore.KEYRING:
+        if chosen is not CredentialStore.KEYRING or place is CredentialStore.KEYRING:
             return Success(None)  # the file was checked; a keychain just read from works
         return self._keychain().bind(lambda vault: vault.read(SESSION_SECRET)).map(_nothing)
 
@@ -187,7 +190,11 @@ class JsonFileTokenStore:
                 return Failure(current.failure())
             stored = current.unwrap()
             place = stored.place if stored is not None else None
-            ready = self._probe_chosen(place)
+            # Chosen once per change: the choice reads config.yaml.
+            chosen = self._chosen()
+            if not is_successful(chosen):
+                return Failure(chosen.failure())
+            ready = self._probe_chosen(chosen.unwrap(), place)
             if not is_successful(ready):
                 return Failure(ready.failure())
             before = stored.tokens if stored is not None else None
@@ -197,7 +204,7 @@ class JsonFileTokenStore:
             answer = changed.unwrap()
             if answer[0] is before:
                 return Success(answer)
-            return self._write(answer[0], place).map(lambda _written: answer)
+            return self._write(answer[0], chosen.unwrap(), place).map(lambda _done: answer)
 
         return self._with_lock(apply)
 
@@ -218,12 +225,9 @@ class JsonFileTokenStore:
         return self._with_lock(apply)
 
     def _write(
-        self, tokens: TokenSet, place: CredentialStore | None
+        self, tokens: TokenSet, chosen: CredentialStore, place: CredentialStore | None
     ) -> Result[None, StorageFailure]:
-        chosen = self._chosen()
-        if not is_successful(chosen):
-            return Failure(chosen.failure())
-        if chosen.unwrap() is CredentialStore.KEYRING:
+        if chosen is CredentialStore.KEYRING:
             vault = self._keychain()
             if not is_successful(vault):
                 return Failure(vault.failure())

@@ -124,13 +124,18 @@ class InvalidApiKey(FailureValue):
         return f"Invalid API key: {API_KEY_RULE} ({self.reason})."
 
 
+def _short(value: str) -> str:
+    """A setting's value as a message may quote it: short and printable, else '…'."""
+    return value if len(value) <= 20 and value.isprintable() else "…"
+
+
 class InvalidBoolean(FailureValue):
     variable: str
     value: str
 
     @property
     def message(self) -> str:
-        shown = self.value if len(self.value) <= 20 and self.value.isprintable() else "…"
+        shown = _short(self.value)
         return (
             f"{self.variable} must be true/false (also 1/0, yes/no, on/off), "
             f"not {shown!r}: fix or unset it."
@@ -520,7 +525,7 @@ class InvalidCredentialStore(FailureValue):
 
     @property
     def message(self) -> str:
-        shown = self.value if len(self.value) <= 20 and self.value.isprintable() else "…"
+        shown = _short(self.value)
         return f"{self.setting} must be 'file' or 'keyring', not {shown!r}: fix or unset it."
 
 

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, assert_never
 
 from returns.result import Success
 
-from domain.credentials import describe_source
+from domain.credential_store import CredentialStore
+from domain.credentials import CredentialSource, describe_source
 from domain.errors import (
     AccessDenied,
     AmbiguousWorkspace,
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     from returns.result import Result
 
     from application.show_status import KeyView, SecretsView, SessionView, StatusReport
-    from domain.credentials import CredentialSource
     from domain.ports import CloudFailure, HealthReport
     from domain.routing import ProjectRoute
     from domain.session import TokenSet
@@ -331,10 +331,9 @@ def status_dict(
 def _key_in_keychain(report: StatusReport, key: KeyView) -> bool:
     secrets = report.secrets
     return (
-        key.source.value == "config.yaml"
+        key.source is CredentialSource.CONFIG_API_KEY
         and secrets is not None
-        and secrets.api_key_in is not None
-        and secrets.api_key_in.value == "keyring"
+        and secrets.api_key_in is CredentialStore.KEYRING
     )
 
 
@@ -355,7 +354,7 @@ def _secrets_lines(view: SecretsView, data_dir: str | None) -> list[str]:
     """Where the secrets are kept, and any that are not yet where the setting says."""
     if view.store is None:
         return [f"  Secrets:   {view.problem}"]
-    if view.store.value == "keyring":
+    if view.store is CredentialStore.KEYRING:
         where = f"system keychain ({view.keychain})" if view.keychain else "system keychain"
     else:
         where = f"files in {data_dir}" if data_dir else "files in the data folder"

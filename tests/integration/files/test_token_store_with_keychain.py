@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -49,6 +50,18 @@ def _rotate(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailu
     return Success((_session("access-2", "refresh-2"), None))
 
 
+def _recording(
+    called: list[TokenSet | None],
+) -> Callable[[TokenSet | None], Result[tuple[TokenSet, None], AuthFailure]]:
+    """`_rotate`, noting each session it was given (a refresh that must not run)."""
+
+    def refresh(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
+        called.append(current)
+        return _rotate(current)
+
+    return refresh
+
+
 def test_with_the_keychain_chosen_the_file_keeps_no_secret(tmp_path: Path) -> None:
     tokens, vault, path = _store(tmp_path, CredentialStore.KEYRING)
 
@@ -72,10 +85,7 @@ def test_a_locked_keychain_stops_a_refresh_before_the_old_token_is_spent(tmp_pat
     before = path.read_bytes()
     vault.unavailable = LOCKED
     called: list[TokenSet | None] = []
-
-    def refresh(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
-        called.append(current)
-        return _rotate(current)
+    refresh = _recording(called)
 
     assert tokens.update(refresh) == Failure(LOCKED)
     assert called == []
@@ -93,10 +103,7 @@ def test_a_session_in_the_file_is_probed_for_before_it_moves_on_write(tmp_path: 
     assert vault.calls == []
     vault.unavailable = LOCKED
     called: list[TokenSet | None] = []
-
-    def refresh(current: TokenSet | None) -> Result[tuple[TokenSet, None], AuthFailure]:
-        called.append(current)
-        return _rotate(current)
+    refresh = _recording(called)
 
     assert tokens.update(refresh) == Failure(LOCKED)
     assert called == []
