@@ -52,9 +52,12 @@ _KNOWN_FIELDS = (
     "email",
     "session_id",
     "obtained_at",
+    # Where the tokens went, in a file that holds none. Known, so that it is never carried
+    # along as a field of another tool's: a session written with it would point away from
+    # itself.
+    "credential_store",
 )
 _OPTIONAL_TEXT = ("user_id", "email", "session_id")
-# Where the tokens went, in a file that holds none: the only value it can take.
 _STORE_FIELD = "credential_store"
 _SECRET_FIELDS = ("access_token", "refresh_token")
 StoreChooser = Callable[[], Result[StoreChoice, StorageFailure]]
@@ -167,7 +170,10 @@ class JsonFileTokenStore:
                 return Failure(current.failure())
             stored = current.value_or(None)
             seen = last_look(stored.tokens if stored is not None else None)
-            if stored is not None and stored.place is CredentialStore.KEYRING:
+            # A damaged session is removed too; if its file points to the keychain, the
+            # (perhaps damaged) entry there goes with it, or a secret would stay behind.
+            in_keychain = stored.place if stored is not None else self._file_place()
+            if in_keychain is CredentialStore.KEYRING:
                 removed = self._keychain().bind(lambda vault: vault.delete(SESSION_SECRET))
                 if not is_successful(removed):
                     return Failure(removed.failure())
@@ -331,6 +337,12 @@ class JsonFileTokenStore:
                 self._remember(secret)
         return parsed.map(lambda tokens: _Stored(tokens, place))
 
+    def _file_place(self) -> CredentialStore | None:
+        """Where the file says the tokens are, whatever else is wrong with it."""
+        data = read_bytes_limited(self._path, follow_symlinks=False).value_or(None)
+        document = _decode(data).value_or({}) if data is not None else {}
+        return CredentialStore.KEYRING if _STORE_FIELD in document else None
+
     def _place_of(self, data: bytes | None) -> Result[CredentialStore | None, CorruptFile]:
         """Where the tokens are, from the file's bytes: a file that names the keychain
         holds none itself. Only that one value is read here; the rest is checked by the
@@ -344,6 +356,11 @@ class JsonFileTokenStore:
             return Failure(
                 CorruptFile(str(self._path), f'{_STORE_FIELD} must be "keyring" when present')
             )
+        if any(name in document.unwrap() for name in _SECRET_FIELDS):
+            # Which copy is the session is a guess; neither is used, and the tokens in the
+            # file are not left there unreported.
+            problem = f'it holds tokens although its {_STORE_FIELD} says "keyring"'
+            return Failure(CorruptFile(str(self._path), problem))
         return Success(CredentialStore.KEYRING)
 
 

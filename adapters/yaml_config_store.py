@@ -300,8 +300,9 @@ class YamlConfigStore:
         if not is_successful(entry):
             return Failure(entry.failure())
         key = entry.unwrap()
-        if key is None:
-            # Removed from the keychain by hand: there is no key, as when none was saved.
+        if key is None or not key.get_secret_value():
+            # Removed (or emptied) by hand: there is no key, as when none was saved; an
+            # empty `cloud_api_key` in the file means the same.
             return Success(replace(snapshot, key_place=None))
         self._keep_out_of_output(key)
         config = snapshot.config.model_copy(update={"cloud_api_key": key})

@@ -33,7 +33,8 @@ class MovedCredentials:
 
 
 class MoveCredentials:
-    """config.yaml first (it records the choice and holds the key), then the session.
+    """The session first, then config.yaml (the key, and the choice it records last), so a
+    session that cannot move leaves the choice as it was.
 
     Each store moves its secret under its own lock and removes the old copy only after the
     new one reads back the same, so a failure leaves every secret whole in one place.
@@ -48,7 +49,7 @@ class MoveCredentials:
     def execute(
         self, to: CredentialStore, report: MoveReport
     ) -> Result[MovedCredentials, StorageFailure]:
-        for name, move in (("API key", self._config.move), ("OAuth session", self._tokens.move)):
+        for name, move in (("OAuth session", self._tokens.move), ("API key", self._config.move)):
             moved = move(to)
             if not is_successful(moved):
                 return Failure(moved.failure())

@@ -186,3 +186,11 @@ def test_an_unknown_store_name_fails_only_writes_of_the_key(tmp_path: Path) -> N
     assert isinstance(config.update(_with_key(KEY)).failure(), InvalidCredentialStore)
     assert KEY not in path.read_text()
     assert vault.entries == {}
+
+
+def test_an_empty_key_in_the_keychain_is_no_key(tmp_path: Path) -> None:
+    config, vault, _ = _store(tmp_path, "credential_store: keyring\n")
+    config.update(_with_key(KEY)).unwrap()
+    vault.entries[API_KEY_SECRET] = ""
+
+    assert config.load().unwrap().cloud_api_key is None

@@ -268,3 +268,50 @@ def test_a_damaged_keychain_entry_is_a_damaged_session_naming_no_secret(tmp_path
     assert "system keychain" in failure.message
     assert "leaky-secret" not in failure.message
     assert "bm cloud logout" in failure.message
+
+
+def test_a_keychain_entry_naming_a_store_moves_back_whole(tmp_path: Path) -> None:
+    """An entry edited to carry `credential_store` (a field the file uses) must not make the
+    session written back to the file point away from itself."""
+    tokens, vault, path = _store(tmp_path, CredentialStore.KEYRING)
+    tokens.save(_session()).unwrap()
+    for value in ("keyring", "file"):
+        entry = json.loads(vault.entries[SESSION_SECRET])
+        vault.entries[SESSION_SECRET] = json.dumps({**entry, "credential_store": value})
+
+        assert tokens.move(CredentialStore.FILE) == Success(Moved.MOVED)
+
+        assert "credential_store" not in json.loads(path.read_text())
+        assert tokens.load() == Success(_session())
+        assert tokens.move(CredentialStore.KEYRING) == Success(Moved.MOVED)
+
+
+def test_a_file_pointing_to_the_keychain_yet_holding_tokens_is_damaged(tmp_path: Path) -> None:
+    tokens, _vault, path = _store(tmp_path, CredentialStore.KEYRING)
+    path.write_text(
+        json.dumps(
+            {"access_token": "inline-secret", "expires_at": 1, "credential_store": "keyring"}
+        )
+    )
+
+    failure = tokens.load().failure()
+    assert isinstance(failure, CorruptFile)
+    assert "holds tokens" in failure.message
+    assert "inline-secret" not in failure.message
+    assert isinstance(tokens.move(CredentialStore.KEYRING).failure(), CorruptFile)
+    assert tokens.delete(no_look) == Success((True, None))
+    assert not path.exists()
+
+
+def test_logout_removes_a_damaged_keychain_entry_too(tmp_path: Path) -> None:
+    tokens, vault, path = _store(tmp_path, CredentialStore.KEYRING)
+    tokens.save(_session()).unwrap()
+    vault.entries[SESSION_SECRET] = '{"access_token": "has space", "refresh_token": "r"}'
+    in_files = JsonFileTokenStore(
+        path, vault=vault, choose=fixed_store_choice(CredentialStore.FILE)
+    )
+
+    assert in_files.delete(no_look) == Success((True, None))
+
+    assert vault.entries == {}
+    assert not path.exists()

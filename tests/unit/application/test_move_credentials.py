@@ -29,13 +29,27 @@ def test_both_secrets_move_and_each_is_reported() -> None:
     )
 
     assert done.unwrap().overridden_by is None
-    assert heard == [("API key", Moved.MOVED), ("OAuth session", Moved.MOVED)]
+    assert heard == [("OAuth session", Moved.MOVED), ("API key", Moved.MOVED)]
     assert tokens.place is CredentialStore.KEYRING
     assert config.key_place is CredentialStore.KEYRING
     assert config.config.credential_store == "keyring"
 
 
-def test_a_failure_after_the_key_moved_still_reported_the_key() -> None:
+def test_a_failure_after_the_session_moved_still_reported_the_session() -> None:
+    tokens, config = _stores()
+    config.broken = KeychainUnavailable("the keychain is locked")
+    heard: list[tuple[str, Moved]] = []
+
+    result = MoveCredentials(tokens, config, {}).execute(
+        CredentialStore.KEYRING, lambda name, moved: heard.append((name, moved))
+    )
+
+    assert result == Failure(KeychainUnavailable("the keychain is locked"))
+    assert heard == [("OAuth session", Moved.MOVED)]
+    assert config.key_place is CredentialStore.FILE
+
+
+def test_a_session_that_cannot_move_leaves_the_choice_as_it_was() -> None:
     tokens, config = _stores()
     tokens.unwritable = KeychainUnavailable("the keychain is locked")
     heard: list[tuple[str, Moved]] = []
@@ -45,8 +59,10 @@ def test_a_failure_after_the_key_moved_still_reported_the_key() -> None:
     )
 
     assert result == Failure(KeychainUnavailable("the keychain is locked"))
-    assert heard == [("API key", Moved.MOVED)]
+    assert heard == []
     assert tokens.place is CredentialStore.FILE
+    assert config.config.credential_store is None
+    assert config.key_place is CredentialStore.FILE
 
 
 def test_an_environment_that_chooses_another_store_is_named() -> None:
