@@ -214,33 +214,42 @@ def test_a_bus_that_never_answers_fails_within_the_choice_budget(tmp_path: Path)
     assert problem.problem == "the keychain did not answer within 1 second"
 
 
-def test_reads_racing_writes_and_deletes_never_fail(keychain: KeychainDaemon) -> None:
+def test_reads_racing_writes_and_deletes_never_fail(spare_keychain: KeychainDaemon) -> None:
     """Another process's logout (a delete) between the Secret Service's search and its read
-    is an entry that is gone, not a broken keychain."""
+    is an entry that is gone, not a broken keychain.
+
+    A daemon of its own: a loaded machine once kept the shared one stalled under these four
+    busy clients, and the clients then slowed every later case. The race is what is checked,
+    so an answer later than the deadline (which other cases prove fails closed) is not
+    counted, and the clients stop after a bounded time whatever happens."""
     name = service()
-    # What is checked is the race, not the deadline: on a loaded machine 4 busy clients can
-    # keep the daemon past 3 s, which other cases prove fails closed.
-    writer, reader = KeyringVault(name, timeout=30), KeyringVault(name, timeout=30)
-    results = []
+    deadline = time.monotonic() + 30
+    results: list[object] = []
+    late = "the keychain did not answer within 5 seconds"
     stop = threading.Event()
+    with use_keychain(spare_keychain.env):
+        writer, reader = KeyringVault(name, timeout=5), KeyringVault(name, timeout=5)
 
-    def keep_reading() -> None:
-        while not stop.is_set():
-            results.append(reader.read("oauth-session"))
-            results.append(reader.delete("oauth-session"))
+        def keep_reading() -> None:
+            while not stop.is_set() and time.monotonic() < deadline:
+                results.append(reader.read("oauth-session"))
+                results.append(reader.delete("oauth-session"))
 
-    readers = [threading.Thread(target=keep_reading) for _ in range(3)]
-    for thread in readers:
-        thread.start()
-    try:
-        for round in range(40):
-            results.append(writer.write("oauth-session", SecretStr(f"{SECRET}-{round}")))
-            results.append(writer.delete("oauth-session"))
-    finally:
-        stop.set()
+        readers = [threading.Thread(target=keep_reading, daemon=True) for _ in range(3)]
         for thread in readers:
-            thread.join(10)
-    assert {r.failure().problem for r in results if not isinstance(r, Success)} == set()
+            thread.start()
+        try:
+            for round in range(40):
+                if time.monotonic() > deadline:
+                    break
+                results.append(writer.write("oauth-session", SecretStr(f"{SECRET}-{round}")))
+                results.append(writer.delete("oauth-session"))
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join(10)
+    problems = {result.failure().problem for result in results if isinstance(result, Failure)}
+    assert problems - {late} == set()
     assert len(results) > 80
 
 
